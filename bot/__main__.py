@@ -1,0 +1,60 @@
+"""Command line: ``python -m bot serve|worker|run|catalog|db``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.settings import get_settings
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    from bot.catalog import check_catalog, load_catalog
+    from bot.catalog.export import export_catalog
+
+    directory = args.dir or get_settings().catalog_dir
+    if args.action == "check":
+        things, problems = check_catalog(directory, only=args.files or None)
+        for p in problems:
+            print(p)
+        print(f"{len(things)} 个一件事，{len(problems)} 个问题", file=sys.stderr)
+        return 1 if problems else 0
+    json.dump(export_catalog(load_catalog(directory)), sys.stdout, ensure_ascii=False, indent=1)
+    print()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="辽宁“一件事一次办”助手")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_ in (
+        ("serve", "run the aiohttp application"),
+        ("run", "run serve and worker together in one process (embedded default)"),
+    ):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--host")
+        p.add_argument("--port", type=int)
+    sub.add_parser("worker", help="run the background consumers")
+    chat = sub.add_parser("chat", help="talk to the assistant in the terminal (stdin may be piped)")
+    chat.add_argument("--user", default="terminal:local", help="who is talking (sessions are per user)")
+    cat = sub.add_parser("catalog", help="check or export the guide catalog")
+    cat.add_argument("action", choices=["check", "export"])
+    cat.add_argument("--dir", type=Path, help="catalog folder (default: settings)")
+    cat.add_argument("files", nargs="*", type=Path, help="check only these guide files")
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "current"])
+    args = parser.parse_args(argv)
+
+    if args.command == "catalog":
+        return _catalog(args)
+    # The launcher is the one place that reaches outside bot/: it starts the
+    # composition root in handlers/ (see docs/architecture.md).
+    from handlers.processes import run_command
+
+    return run_command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

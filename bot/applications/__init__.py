@@ -1,0 +1,1 @@
+"""Submitted applications: stored with their outbox entry, delivered by the worker."""

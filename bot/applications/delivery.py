@@ -1,0 +1,140 @@
+"""The outbox worker: delivers submitted applications to the unified platform
+and notices to the people, with retries and backoff.
+
+Rows are claimed with a lease (an UPDATE that only one worker can win), so
+several workers share the work; a worker that dies mid-request leaves its
+row to be claimed again after the lease, and the platform's idempotency key
+(our application id) makes the second delivery return the first answer. The
+result and the person's notice are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.applications.inbox import Inbox
+from bot.applications.ports import Platform, PlatformRefused, PlatformUnavailable, Submitted
+from bot.catalog import Catalog
+from bot.crypto import Vault
+from bot.db.schema import application_items, applications, outbox
+from bot.outbox import OutboxConsumer, RetryLater
+
+log = logging.getLogger(__name__)
+
+ACCEPTED, REFUSED_ITEM = "已受理", "不予受理"
+
+
+class OutboxDelivery(OutboxConsumer):
+    kinds = ("submit", "notify")
+
+    def __init__(
+        self,
+        db: AsyncEngine,
+        vault: Vault,
+        catalog: Catalog,
+        platform: Platform,
+        inbox: Inbox,
+        callback_url: str | None,
+        lease_seconds: float = 60.0,
+        base_delay: float = 1.0,
+        max_delay: float = 300.0,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        super().__init__(db, lease_seconds, base_delay, max_delay, poll_seconds)
+        self.vault = vault
+        self.catalog = catalog
+        self.platform = platform
+        self.inbox = inbox
+        self.callback_url = callback_url
+
+    async def handle(self, row: Any) -> None:
+        if row.kind == "submit":
+            await self._submit(row.id, row.ref)
+        else:
+            await self._notify(row.id, row.payload)
+
+    # ---- submit -------------------------------------------------------------
+
+    async def _submit(self, row_id: int, app_id: str) -> None:
+        async with self.db.connect() as conn:
+            app = (await conn.execute(select(applications).where(applications.c.id == app_id))).one()
+        sealed = json.loads(self.vault.decrypt(app.form))
+        try:
+            result = await self.platform.submit(app_id, self._payload(app, sealed))
+        except PlatformUnavailable as exc:
+            raise RetryLater(str(exc)) from exc
+        except PlatformRefused as exc:
+            await self._refused(row_id, app, sealed, exc)
+            return
+        await self._accepted(row_id, app, sealed, result)
+
+    def _payload(self, app: Any, sealed: dict[str, Any]) -> dict[str, Any]:
+        thing = self.catalog.get(app.thing_id)
+        items = [
+            {"key": i.key, "name": i.name, "dept": i.dept}
+            for i in (thing.items if thing else [])
+            if i.key in sealed["items"]
+        ]
+        return {
+            "thing_id": app.thing_id,
+            "catalog_version": app.catalog_version,
+            "channel": app.channel,
+            "items": items,
+            "form": sealed["answers"],
+            "materials": {
+                "shared": sealed["shared_materials"],
+                "later": sealed["materials_later"],
+                "commitments": sealed["commitments"],
+            },
+            "proxy_relation": sealed.get("proxy_relation"),
+            "flags": sealed.get("flags", []),
+            "callback_url": self.callback_url,
+        }
+
+    async def _accepted(self, row_id: int, app: Any, sealed: dict[str, Any], result: Submitted) -> None:
+        now = datetime.now(UTC)
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(applications)
+                .where(applications.c.id == app.id)
+                .values(number=result.number, status="accepted", updated_at=now)
+            )
+            for item in result.items:
+                status = ACCEPTED if item.get("accepted", True) else REFUSED_ITEM
+                await conn.execute(
+                    update(application_items)
+                    .where(application_items.c.application_id == app.id, application_items.c.item_key == item["key"])
+                    .values(status=status, note=str(item.get("reason", "")), updated_at=now)
+                )
+            await self.finish(row_id, conn=conn)
+            notice = {"kind": "accepted", "thing": app.thing_id, "number": result.number}
+            await self._queue_notice(conn, app, notice)
+
+    async def _refused(self, row_id: int, app: Any, sealed: dict[str, Any], exc: PlatformRefused) -> None:
+        log.error("platform refused application %s: %s", app.id, exc)
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(applications)
+                .where(applications.c.id == app.id)
+                .values(status="needs_staff", updated_at=datetime.now(UTC))
+            )
+            await self.finish(row_id, error=f"refused: {exc}", conn=conn)
+            await self._queue_notice(conn, app, {"kind": "needs_staff", "thing": app.thing_id})
+
+    async def _queue_notice(self, conn: Any, app: Any, notice: dict[str, Any]) -> None:
+        payload = {"user": self.vault.decrypt(app.user_ref), "channel": app.channel, "notice": notice}
+        sealed = self.vault.encrypt(json.dumps(payload, ensure_ascii=False))
+        await conn.execute(insert(outbox).values(kind="notify", ref=app.id, payload=sealed, next_at=datetime.now(UTC)))
+
+    # ---- notify -------------------------------------------------------------
+
+    async def _notify(self, row_id: int, sealed: str) -> None:
+        payload = json.loads(self.vault.decrypt(sealed))
+        await self.inbox.put(payload["user"], row_id, payload["notice"])
+        await self.finish(row_id)

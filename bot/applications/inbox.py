@@ -1,0 +1,41 @@
+"""Notices waiting for a person inside the conversation: shown at the start
+of their next message on any channel. Channel pushes (WeChat, SMS) come on
+top of this; the inbox is what is never lost. Idempotent by notice id, so a
+worker that dies after writing and before marking the outbox delivers once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.crypto import Vault
+from bot.dialogue.storage import user_key
+
+
+class Inbox:
+    def __init__(self, redis: Redis, vault: Vault, ttl_seconds: float = 30 * 86400) -> None:
+        self.redis = redis
+        self.vault = vault
+        self.ttl = int(ttl_seconds)
+
+    def _key(self, user: str) -> str:
+        return f"inbox:{user_key(user)}"
+
+    async def put(self, user: str, notice_id: int, notice: dict[str, Any]) -> None:
+        key = self._key(user)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, str(notice_id), self.vault.encrypt(json.dumps(notice, ensure_ascii=False)))
+            pipe.expire(key, self.ttl)
+            await pipe.execute()
+
+    async def take(self, user: str) -> list[dict[str, Any]]:
+        """Every waiting notice, oldest first, removed from the inbox."""
+        key = self._key(user)
+        stored = await self.redis.hgetall(key)
+        if not stored:
+            return []
+        await self.redis.hdel(key, *stored.keys())
+        ordered = sorted(stored.items(), key=lambda kv: int(kv[0]))
+        return [json.loads(self.vault.decrypt(v if isinstance(v, str) else v.decode())) for _, v in ordered]

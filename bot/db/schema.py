@@ -1,0 +1,118 @@
+"""Tables. Changes go through a migration in ``bot/db/migrations/versions``."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, func
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Who did what, when: agents, admins and the system itself. Append-only.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(128), nullable=False, server_default=""),
+    Column("detail", JSON, nullable=False, default=dict),
+    Column("note", Text, nullable=False, server_default=""),
+)
+
+_ID = BigInteger().with_variant(Integer, "sqlite")
+
+# The admins' working copy of the NLU training data (seeded from nlu_data/,
+# exported back to it). ``text`` is Rasa's raw form, with entity annotations.
+nlu_examples = Table(
+    "nlu_examples",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("intent", String(64), nullable=False, index=True),
+    Column("text", String(500), nullable=False, unique=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Utterances the NLU could not place (nlu_fallback), masked of personal data,
+# for admins to label into an intent.
+nlu_fallbacks = Table(
+    "nlu_fallbacks",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
+    Column("channel", String(32), nullable=False),
+    Column("text", String(500), nullable=False),
+    Column("labelled_intent", String(64), nullable=True),
+    Column("labelled_by", String(64), nullable=True),
+)
+
+# Trained model versions. A version keeps its training data (Rasa YAML): any
+# process rebuilds the identical model from it (training is deterministic),
+# so nothing executable is ever stored or unpickled.
+nlu_models = Table(
+    "nlu_models",
+    metadata,
+    Column("version", _ID, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("created_by", String(64), nullable=False),
+    Column("status", String(16), nullable=False, server_default="trained"),  # trained | active | retired
+    Column("activated_at", DateTime(timezone=True), nullable=True),
+    Column("examples", Integer, nullable=False),
+    Column("data_sha256", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("evaluation", JSON, nullable=False, default=dict),
+)
+
+# Submitted applications (one per one-thing submission). ``form`` holds the
+# answers encrypted (Fernet): names, ID numbers, phones, addresses at rest.
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(32), primary_key=True),  # our id; also the platform's idempotency key
+    Column("user_key", String(64), nullable=False, index=True),  # digest of the channel's id of the person
+    Column("user_ref", Text, nullable=False),  # that id, encrypted: notices go back to the person
+    Column("channel", String(32), nullable=False),
+    Column("thing_id", String(48), nullable=False),
+    Column("catalog_version", Integer, nullable=False),
+    Column("form", Text, nullable=False),  # encrypted JSON: answers, commitments, materials
+    Column("status", String(16), nullable=False, server_default="pending"),  # pending/accepted/rejected
+    Column("number", String(32), nullable=True, unique=True),  # 申办编号, once the platform accepts
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Per-item progress as the platform reports it.
+application_items = Table(
+    "application_items",
+    metadata,
+    Column("application_id", String(32), primary_key=True),
+    Column("item_key", String(48), primary_key=True),
+    Column("status", String(16), nullable=False),  # 待报送/已受理/审批中/已办结/需补正/不予受理
+    Column("note", Text, nullable=False, server_default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Transactional outbox: written with the data it announces, delivered by a
+# worker with retries; nothing is lost when a process dies or a partner is down.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False, index=True),  # submit / notify
+    Column("ref", String(64), nullable=False),  # application id, …
+    Column("payload", Text, nullable=False, server_default=""),  # encrypted when it carries personal data
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

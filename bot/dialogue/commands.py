@@ -1,0 +1,48 @@
+"""Things a person may say at any point, recognised before anything else:
+their words are short and fixed enough that keywords beat a classifier
+(and they must work while a free-text field is being asked)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.nlu.normalize import normalize
+
+_COMMANDS: dict[str, tuple[str, ...]] = {
+    "catalog": ("办事清单", "有哪些事", "有啥事能办", "能办哪些事", "能办什么", "都能办啥", "事项清单", "能办啥"),
+    "resume": ("继续办理", "接着办", "继续填", "接着填", "继续申请"),
+    "handoff": ("转人工", "人工客服", "找人工", "人工服务", "要人工", "找客服", "真人"),
+    "cancel": ("取消办理", "取消申请", "不办了", "取消"),
+    "restart": ("重新开始", "从头开始", "从头再来", "重来"),
+    "progress": ("查进度", "我的申请", "办到哪了", "进度查询", "办理进度", "查询进度"),
+    "elderly_on": ("长辈模式", "老年模式", "字太小", "我年纪大了", "看不清", "岁数大了"),
+    "elderly_off": ("标准模式", "退出长辈模式"),
+    "show_filled": ("查看已填", "填了什么", "填了啥", "看看填的", "已填信息", "看看已填"),
+    "repeat": ("再听一遍", "再说一遍", "没听清"),
+    "skip": ("跳过", "没有，跳过", "以后再补", "先不传"),
+    "submit": ("提交",),
+}
+# Exact short answers only (a “0” inside an ID number is not a command).
+_ELDERLY_KEYS = {"0": "handoff", "9": "repeat"}
+_FIX = re.compile(r"^(?:我)?(?:要)?(?:改一下|修改|更正|改)?(?P<what>.{1,12}?)(?:填错了|写错了|错了|要改|改一下|不对)$")
+
+
+def command_of(text: str, elderly: bool = False) -> str | None:
+    t = normalize(text).strip().rstrip("。！!?？ ")
+    if elderly and t in _ELDERLY_KEYS:
+        return _ELDERLY_KEYS[t]
+    if t == "提交":
+        return "submit"
+    for name, words in _COMMANDS.items():
+        if name == "submit":
+            continue
+        # a command is the message, or nearly: “帮我转人工”, “我要取消办理”
+        if any(w in t for w in words) and len(t) <= max(len(w) for w in words) + 4:
+            return name
+    return None
+
+
+def correction_target(text: str) -> str | None:
+    """“电话填错了” → “电话”: the words naming the field to ask again."""
+    m = _FIX.match(normalize(text).strip().rstrip("。！!"))
+    return m.group("what").strip() if m and m.group("what").strip() else None

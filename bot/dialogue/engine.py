@@ -1,0 +1,1014 @@
+"""The dialogue engine: one inbound message in, the replies out.
+
+Channel-free: it knows the conversation (identify → guide → eligibility →
+shared data → one form → commitments → review → submit) and nothing of XML
+or HTTP. Each person's messages run one at a time across all processes
+(``UserQueue``); the session is loaded before and saved after every turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from bot.catalog import Catalog, OneThing
+from bot.catalog.conditions import holds
+from bot.catalog.models import FieldType, FormField
+from bot.dialogue import form
+from bot.dialogue.commands import command_of, correction_target
+from bot.dialogue.fields import Parsed, extra_values, parse_value, pick_option, yes_no
+from bot.dialogue.messages import Inbound, Reply
+from bot.dialogue.say import Say, spoken_groups
+from bot.dialogue.session import Awaiting, Commitment, Draft, Session
+from bot.dialogue.storage import SessionStore, UserQueue
+from bot.masking import mask_value
+from bot.shared_data import SharedDataUnavailable, SharedRecord
+from bot.texts import texts_for
+from bot.validators import id_card_birth_date
+
+log = logging.getLogger(__name__)
+
+THING_PREFIX = "thing_"
+CONFIDENT = 0.5  # an intent this sure may interrupt a pending question
+QUESTION_MARKS = ("吗", "啥", "什么", "怎么", "多久", "哪", "?", "？", "几", "咋", "能不能", "可以不")
+INTERRUPTING = ("complaint", "human_handoff", "check_progress", "cancel", "elderly_mode")
+ASK_INTENTS = ("ask_materials", "ask_duration", "ask_fee", "ask_location", "ask_online")
+
+
+class Nlu(Protocol):
+    async def parse(self, text: str, channel: str = "api") -> dict[str, Any]: ...
+
+
+class SharedData(Protocol):
+    async def lookup(
+        self, key: str, sources: set[str], consent_id: str, kind: str = "person"
+    ) -> SharedRecord | None: ...
+
+
+class Notices(Protocol):
+    async def take(self, user: str) -> list[dict[str, Any]]: ...
+
+
+class Applications(Protocol):
+    async def submit(self, session: Session, thing: OneThing, draft: Draft) -> str: ...
+
+    async def progress(self, user: str, number: str | None = None) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class Engine:
+    catalog: Catalog
+    nlu: Nlu
+    sessions: SessionStore
+    queue: UserQueue
+    applications: Applications
+    shared: SharedData | None = None
+    inbox: Notices | None = None
+    today: Callable[[], date] = date.today
+    on_handoff: Callable[[Session, str], Awaitable[None]] | None = None
+
+    async def handle(self, msg: Inbound) -> list[Reply]:
+        async with self.queue.turn(msg.user):
+            session = await self.sessions.load(msg.user, msg.channel)
+            session.channel = msg.channel
+            if msg.voice and session.style == "standard":
+                session.style = "voice"
+            turn = Turn(self, session, msg)
+            if self.inbox is not None:
+                turn.notices(await self.inbox.take(msg.user))
+            await turn.run()
+            replies = turn.say.finish()
+            session.last_replies = [r.model_dump() for r in replies]
+            await self.sessions.save(session)
+            return replies
+
+    # ---- the form outside the chat (mini-program pages): the same draft -----
+
+    async def form_state(self, user: str, channel: str, thing_id: str) -> dict[str, Any]:
+        """The fields now in play, what is filled, and whether it could be submitted."""
+        thing = self.catalog.things[thing_id]
+        async with self.queue.turn(user):
+            session = await self.sessions.load(user, channel)
+        draft = session.drafts.get(thing_id) or Draft(thing=thing_id)
+        return {
+            "fields": [f.id for f in form.fields_in_play(thing, draft)],
+            "answers": {k: v for k, v in draft.answers.items()},
+            "problems": form.problems(thing, draft, self.today()),
+        }
+
+    async def fill(self, user: str, channel: str, thing_id: str, given: dict[str, str]) -> dict[str, str]:
+        """Save several fields at once with the chat's own validators; returns problem messages by field."""
+        thing = self.catalog.things[thing_id]
+        tx = texts_for("standard")
+        problems: dict[str, str] = {}
+        async with self.queue.turn(user):
+            session = await self.sessions.load(user, channel)
+            draft = session.drafts.setdefault(thing_id, Draft(thing=thing_id, started=True))
+            draft.started = True
+            for field_id, text in given.items():
+                f = form.field_of(thing, field_id)
+                if f is None:
+                    problems[field_id] = tx.API_UNKNOWN_FIELD
+                    continue
+                parsed = parse_value(f, str(text), self.today())
+                if not parsed.ok:
+                    problems[field_id] = tx.PROBLEM[parsed.problem].format(**parsed.params)
+                    continue
+                draft.answers[field_id] = parsed.value
+                if parsed.flag and parsed.flag not in draft.flags:
+                    draft.flags.append(parsed.flag)
+                if field_id in draft.prefilled:
+                    draft.prefilled.remove(field_id)
+            for other in thing.form.fields:  # answers outside a branch that no longer holds
+                if other.id in draft.answers and other.when and holds(other.when, draft.answers) is False:
+                    draft.answers.pop(other.id)
+            session.current = thing_id
+            await self.sessions.save(session)
+        return problems
+
+    async def submit_form(self, user: str, channel: str, thing_id: str) -> tuple[str | None, list[str]]:
+        """Submit the draft as it stands: (application id, []) or (None, what is missing)."""
+        thing = self.catalog.things[thing_id]
+        async with self.queue.turn(user):
+            session = await self.sessions.load(user, channel)
+            draft = session.drafts.get(thing_id) or Draft(thing=thing_id)
+            missing = form.problems(thing, draft, self.today())
+            if missing:
+                return None, missing
+            app_id = await self.applications.submit(session, thing, draft)
+            session.drafts.pop(thing_id, None)
+            if session.current == thing_id:
+                session.current, session.awaiting = None, None
+            await self.sessions.save(session)
+            return app_id, []
+
+
+class Turn:
+    """One message of one person: reads it against what was asked, answers."""
+
+    def __init__(self, engine: Engine, session: Session, msg: Inbound) -> None:
+        self.e = engine
+        self.s = session
+        self.msg = msg
+        self.text = (msg.choice or msg.text).strip()
+        self.say = Say(session)
+        self._nlu: dict[str, Any] | None = None
+        self.failed = False  # the answer did not fit the question (counts towards offering help)
+
+    @property
+    def tx(self) -> Any:
+        return self.say.tx
+
+    @property
+    def elderly(self) -> bool:
+        return self.s.style in ("elderly", "voice")
+
+    async def nlu(self) -> dict[str, Any]:
+        if self._nlu is None:
+            self._nlu = await self.e.nlu.parse(self.text, channel=self.msg.channel)
+        return self._nlu
+
+    def thing(self) -> OneThing | None:
+        return self.e.catalog.get(self.s.current) if self.s.current else None
+
+    # ---- the turn ------------------------------------------------------
+
+    def notices(self, notices: list[dict[str, Any]]) -> None:
+        """What happened to the person's applications since they last wrote."""
+        tx = self.tx
+        for n in notices:
+            thing = self.e.catalog.get(n.get("thing", ""))
+            name = thing.name if thing else n.get("thing", "")
+            if n["kind"] == "accepted":
+                self.say.text(tx.NOTICE_ACCEPTED, name=name, number=n["number"])
+            elif n["kind"] == "needs_staff":
+                self.say.text(tx.NOTICE_NEEDS_STAFF, name=name)
+            elif n["kind"] == "message":
+                self.say.text(n["text"])  # a reply WeChat could not deliver earlier
+            elif n["kind"] == "status":
+                item = next((i.name for i in thing.items if i.key == n["item"]), n["item"]) if thing else n["item"]
+                self.say.text(
+                    tx.NOTICE_STATUS,
+                    name=name,
+                    number=n["number"],
+                    item=item,
+                    status=n["status"],
+                    note=n.get("note", ""),
+                )
+
+    async def run(self) -> None:
+        if not self.text and not self.msg.metadata.get("attachments"):
+            self.say.text(self.tx.WELCOME)
+            return
+        command = command_of(self.text, self.elderly)
+        if command and await self.command(command):
+            return
+        if self.s.awaiting is not None and await self.answer(self.s.awaiting):
+            if not self.failed:
+                self.s.misunderstood = 0
+            return
+        await self.understand()
+
+    async def command(self, name: str) -> bool:
+        """True when the command was handled (``skip`` and ``submit`` only make sense in places)."""
+        tx = self.tx
+        if name == "catalog":
+            self.show_catalog()
+        elif name == "resume":
+            await self.resume()
+        elif name == "handoff":
+            await self.handoff("requested")
+        elif name == "cancel":
+            self.cancel()
+        elif name == "restart":
+            self.s.drafts.pop(self.s.current or "", None)
+            self.s.current, self.s.awaiting, self.s.misunderstood = None, None, 0
+            self.say.text(tx.RESTARTED)
+            self.say.text(tx.WELCOME)
+        elif name == "progress":
+            await self.progress()
+        elif name == "elderly_on":
+            self.set_style("elderly")
+            self.say.text(self.tx.ELDERLY_ON)
+            await self.ask_next(repeat=True)
+        elif name == "elderly_off":
+            self.set_style("standard")
+            self.say.text(self.tx.ELDERLY_OFF)
+            await self.ask_next(repeat=True)
+        elif name == "show_filled":
+            self.show_filled()
+            await self.ask_next(repeat=True)
+        elif name == "repeat":
+            self.repeat()
+        elif name == "skip":
+            return await self.skip()
+        elif name == "submit":
+            a = self.s.awaiting
+            if a is None or a.kind != "review":
+                return False
+            await self.submit()
+        return True
+
+    # ---- reading an answer to the pending question ------------------------
+
+    async def answer(self, a: Awaiting) -> bool:
+        d, t = self.s.draft, self.thing()
+        if a.kind == "pick_thing":
+            return await self.answer_pick_thing(a)
+        if a.kind == "help":
+            choice = self.option(a)
+            if choice == "human":
+                await self.handoff("not_understood")
+            elif choice == "list":
+                self.show_catalog()
+            elif choice == "restart":
+                await self.command("restart")
+            elif choice == "continue":
+                await self.ask_next(repeat=True)
+            return choice is not None
+        if a.kind == "resume":
+            choice = self.option(a)
+            if choice is None:
+                return False
+            self.s.current = choice
+            self.say.text(self.tx.RESUMED, name=self.e.catalog.things[choice].name)
+            await self.ask_next()
+            return True
+        if d is None or t is None:
+            return False
+        if a.kind == "start":
+            choice = self.option(a)
+            if choice == "start":
+                d.started = True
+                self.say.text(self.tx.FORM_INTRO, count=len(form.fields_in_play(t, d)))
+                await self.ask_next()
+            elif choice == "materials":
+                self.say.guide(t, d.answers)
+                self.ask_start(t)
+            elif choice == "other":
+                self.s.current, self.s.awaiting = None, None
+                self.show_catalog()
+            return choice is not None
+        if a.kind == "eligibility":
+            return await self.answer_eligibility(t, d, a)
+        if a.kind == "proxy":
+            choice = self.option(a)
+            if choice is None:
+                return False
+            d.proxy_asked = True
+            if choice == "proxy":
+                self.s.awaiting = Awaiting(kind="proxy_relation")
+                self.say.text(self.tx.PROXY_RELATION)
+                return True
+            await self.ask_next()
+            return True
+        if a.kind == "proxy_relation":
+            relation = self.text[:20]
+            d.proxy_relation = relation
+            self.say.text(self.tx.PROXY_RECORDED, relation=relation)
+            await self.ask_next()
+            return True
+        if a.kind == "consent":
+            answer = yes_no(self.text) if self.option(a) is None else self.option(a) == "yes"
+            if answer is None:
+                return False
+            d.consent = answer
+            if not answer:
+                self.say.text(self.tx.CONSENT_DECLINED)
+            await self.ask_next()
+            return True
+        if a.kind == "prefill_confirm":
+            choice = self.option(a)
+            if choice is None:
+                answer = yes_no(self.text)
+                choice = None if answer is None else ("ok" if answer else "fix")
+            if choice == "ok":
+                d.prefill_confirmed = True
+                await self.ask_next()
+            elif choice == "fix":
+                d.prefill_confirmed = True
+                self.ask_which_field(t, d, only=d.prefilled)
+            return choice is not None
+        if a.kind == "pick_field":
+            choice = self.option(a)
+            if choice is None:
+                return False
+            self.reask(t, d, choice)
+            return True
+        if a.kind == "field":
+            return await self.answer_field(t, d, a)
+        if a.kind == "readback":
+            answer = yes_no(self.text)
+            if answer is None:
+                return False
+            f = form.field_of(t, a.ref or "")
+            if f is None:
+                return False
+            if answer:
+                self.store(t, d, f, a.value)
+                await self.ask_next()
+            else:
+                self.s.awaiting = Awaiting(kind="field", ref=f.id)
+                self.say.field(f)
+            return True
+        if a.kind == "commitment":
+            return await self.answer_commitment(t, d, a)
+        if a.kind == "review":
+            choice = self.option(a)
+            if choice is None:
+                answer = yes_no(self.text)
+                choice = "submit" if answer else None
+            if choice == "submit":
+                await self.submit()
+            elif choice == "edit":
+                self.ask_which_field(t, d, only=None)
+            elif choice == "cancel":
+                self.cancel()
+            return choice is not None
+        return False
+
+    def option(self, a: Awaiting) -> str | None:
+        """The payload chosen: by number, by payload, or by the option's words."""
+        if self.msg.choice and self.msg.choice in a.options:
+            return self.msg.choice
+        labels = self.option_labels(a)
+        picked = pick_option(self.text, labels) if labels else None
+        return a.options[labels.index(picked)] if picked is not None else None
+
+    def option_labels(self, a: Awaiting) -> list[str]:
+        for r in reversed(self.s.last_replies):
+            if r.get("kind") == "choices" and [o["payload"] for o in r["options"]] == a.options:
+                return [o["label"] for o in r["options"]]
+        return list(a.options)
+
+    async def answer_pick_thing(self, a: Awaiting) -> bool:
+        choice = self.option(a)
+        if choice is None:
+            return False
+        if choice == "none":
+            self.s.awaiting = None
+            self.say.text(self.tx.WELCOME)
+            return True
+        await self.start_thing(choice)
+        return True
+
+    async def answer_eligibility(self, t: OneThing, d: Draft, a: Awaiting) -> bool:
+        picked = self.option(a)
+        answer = (picked == "yes") if picked else yes_no(self.text)
+        if answer is None:
+            return False
+        e = next((x for x in t.eligibility if x.id == a.ref), None)
+        if e is None:  # the catalog changed under a waiting session
+            await self.ask_next()
+            return True
+        d.eligibility[e.id] = answer
+        if not answer:
+            gated = e.items or [i.key for i in t.items]
+            d.excluded_items = sorted(set(d.excluded_items) | set(gated))
+            names = "、".join(i.name for i in t.items if i.key in gated)
+            self.say.text(self.tx.NOT_ELIGIBLE, item=names, reason=e.if_not, instead=e.instead)
+            if not form.items_in_play(t, d):
+                self.say.text(self.tx.NOT_ELIGIBLE_ALL)
+                self.s.awaiting = None
+                return True
+            self.say.text(self.tx.NOT_ELIGIBLE_PARTLY)
+        await self.ask_next()
+        return True
+
+    async def answer_field(self, t: OneThing, d: Draft, a: Awaiting) -> bool:
+        f = form.field_of(t, a.ref or "")
+        if f is None:
+            return False
+        target = correction_target(self.text)
+        if target and self.find_field(t, target):
+            self.reask(t, d, self.find_field(t, target))  # type: ignore[arg-type]
+            return True
+        if f.type in (FieldType.text, FieldType.address) and (await self.is_question() or await self.interrupts(0.8)):
+            return False  # “要带啥材料？” is not a hospital's name
+        # other fields said in the same breath (“我叫张三，电话138…”), this one maybe among them
+        others = [x for x in form.fields_in_play(t, d) if x.id not in d.answers and x.id != f.id]
+        extras = extra_values(self.text, [f, *others], self.e.today())
+        if f.id in extras:
+            parsed = parse_value(f, str(extras.pop(f.id)), self.e.today())
+        else:
+            parsed = parse_value(f, self.text, self.e.today(), self.msg.metadata)
+            extras = {k: v for k, v in extras.items() if v != parsed.value}
+        if f.type is FieldType.enum and self.msg.choice and self.msg.choice in (f.options or []):
+            parsed = Parsed(value=self.msg.choice)
+        if not parsed.ok:
+            if await self.is_question() or await self.other_thing() or await self.interrupts(CONFIDENT):
+                return False
+            self.failed = True
+            self.s.misunderstood += 1
+            if self.s.misunderstood >= 3:
+                self.offer_help()
+                return True
+            message = self.tx.PROBLEM[parsed.problem].format(**parsed.params)
+            self.say.field(f, problem=message)
+            return True
+        if parsed.flag:
+            d.flags.append(parsed.flag)
+            self.say.text(self.tx.USCC_FLAGGED)
+        if self.elderly and f.type is not FieldType.attachment:
+            self.s.awaiting = Awaiting(kind="readback", ref=f.id, value=parsed.value)
+            shown = spoken_groups(str(parsed.value)) if f.type is FieldType.id_card else self.show(f, parsed.value)
+            self.say.yes_no(self.tx.READBACK.format(value=shown), self.tx.READBACK_OPTIONS)
+            return True
+        self.store(t, d, f, parsed.value)
+        for fid, value in extras.items():
+            extra = form.field_of(t, fid)
+            if extra is not None:
+                self.store(t, d, extra, value)
+        await self.ask_next()
+        return True
+
+    async def answer_commitment(self, t: OneThing, d: Draft, a: Awaiting) -> bool:
+        m = next((x for x in t.materials if x.key == a.ref), None)
+        if m is None:
+            await self.ask_next()
+            return True
+        said = self.text.replace(" ", "")
+        if a.value == "proof":
+            parsed = parse_value(
+                FormField(
+                    id="proof",
+                    label=m.name,
+                    type=FieldType.attachment,
+                    material=m.key,
+                    help="-",
+                    example="-",
+                    items=m.items,
+                ),
+                self.text,
+                self.e.today(),
+                self.msg.metadata,
+            )
+            if not parsed.ok:
+                self.say.text(self.tx.PROBLEM["attachment.missing"], label=m.name)
+                return True
+            d.answers[form.PROOF_PREFIX + m.key] = parsed.value
+            self.say.text(self.tx.ATTACHMENT_RECEIVED, label=m.name)
+            await self.ask_next()
+            return True
+        if "不承诺" in said or said in ("2", "不"):
+            d.declined_commitments.append(m.key)
+            self.say.text(self.tx.COMMITMENT_DECLINED, name=m.name)
+            self.s.awaiting = Awaiting(kind="commitment", ref=m.key, value="proof")
+            return True
+        if "承诺" in said or said == "1" or yes_no(said):
+            at = datetime.now(UTC)
+            d.commitments[m.key] = Commitment(at=at, text=self.commitment_text(t, m), version=t.version)
+            self.say.text(self.tx.COMMITMENT_RECORDED, at=at.astimezone().strftime("%Y-%m-%d %H:%M"))
+            await self.ask_next()
+            return True
+        return False
+
+    # ---- understanding a free message -----------------------------------
+
+    async def is_question(self) -> bool:
+        if not any(w in self.text for w in QUESTION_MARKS):
+            return False
+        result = await self.nlu()
+        name, confidence = result["intent"]["name"], result["intent"]["confidence"]
+        return name in ASK_INTENTS and confidence >= CONFIDENT
+
+    async def interrupts(self, threshold: float) -> bool:
+        """A complaint, a call for a human, progress, cancel or elderly mode said instead of an answer."""
+        result = await self.nlu()
+        name, confidence = result["intent"]["name"], result["intent"]["confidence"]
+        return name in INTERRUPTING and confidence >= threshold
+
+    async def other_thing(self) -> bool:
+        result = await self.nlu()
+        name, confidence = result["intent"]["name"], result["intent"]["confidence"]
+        return name.startswith(THING_PREFIX) and name[len(THING_PREFIX) :] != self.s.current and confidence >= 0.7
+
+    async def understand(self) -> None:
+        result = await self.nlu()
+        name = result["intent"]["name"]
+        tx = self.tx
+        if any(e["entity"] == "application_no" for e in result.get("entities", [])):
+            await self.progress()  # a 申办编号 on its own asks for that application
+            self.s.misunderstood = 0
+            return
+        if name.startswith(THING_PREFIX) and name[len(THING_PREFIX) :] in self.e.catalog.things:
+            ambiguous = result.get("ambiguous")
+            if ambiguous and all(x.startswith(THING_PREFIX) for x in ambiguous):
+                self.offer_things([x[len(THING_PREFIX) :] for x in ambiguous])
+            else:
+                await self.start_thing(name[len(THING_PREFIX) :])
+            self.s.misunderstood = 0
+            return
+        if name in ASK_INTENTS:
+            self.answer_question(name)
+            self.s.misunderstood = 0
+            await self.ask_next(repeat=True, back=True)
+            return
+        simple = {"greet": tx.GREET_BACK, "thanks": tx.THANKS, "goodbye": tx.GOODBYE}
+        if name in simple:
+            self.say.text(simple[name])
+            self.s.misunderstood = 0
+            if name != "goodbye":
+                await self.ask_next(repeat=True, back=True)
+            return
+        if name == "human_handoff":
+            await self.handoff("requested")
+            return
+        if name == "complaint":
+            await self.handoff("complaint", tx.COMPLAINT.format(supervise=tx.COMPLAINT_PHONE))
+            return
+        if name == "check_progress":
+            await self.progress()
+            return
+        if name == "elderly_mode":
+            await self.command("elderly_on")
+            return
+        if name == "cancel":
+            self.cancel()
+            return
+        if name in ("affirm", "deny") and self.s.awaiting is not None:
+            pass  # an answer that did not fit the question: handled as not understood
+        candidates = [
+            r["name"][len(THING_PREFIX) :]
+            for r in result.get("intent_ranking", [])[:5]
+            if r["name"].startswith(THING_PREFIX) and r["confidence"] >= 0.1
+        ][:3]
+        self.s.misunderstood += 1
+        if self.s.misunderstood >= 2:
+            self.offer_help()
+        elif candidates and self.s.awaiting is None:
+            self.offer_things(candidates)
+        else:
+            self.say.text(tx.NOT_UNDERSTOOD)
+            await self.ask_next(repeat=True, back=True)
+
+    def offer_help(self) -> None:
+        tx = self.tx
+        options = [
+            ("list", tx.HELP_OPTIONS["list"]),
+            ("human", tx.HELP_OPTIONS["human"]),
+            ("restart", tx.HELP_OPTIONS["restart"]),
+        ]
+        if self.s.awaiting is not None and self.s.awaiting.kind != "help":
+            options.insert(0, ("continue", tx.HELP_CONTINUE))
+        self.s.misunderstood = 0
+        payloads = self.say.choices(tx.NOT_UNDERSTOOD_AGAIN, options)
+        self.s.awaiting = Awaiting(
+            kind="help", options=payloads, value=self.s.awaiting.model_dump() if self.s.awaiting else None
+        )
+
+    def offer_things(self, ids: list[str]) -> None:
+        options = [(i, self.e.catalog.things[i].name) for i in ids] + [("none", self.tx.NONE_OF_THESE)]
+        payloads = self.say.choices(self.tx.WHICH_THING, options)
+        self.s.awaiting = Awaiting(kind="pick_thing", options=payloads)
+
+    def show_catalog(self) -> None:
+        tx = self.tx
+        things = list(self.e.catalog)
+        lines = [tx.CATALOG_TITLE.format(count=len(things))]
+        options: list[str] = []
+        for category in ("个人", "法人"):
+            lines.append(tx.CATALOG_CATEGORY.format(category=category))
+            for t in self.e.catalog.by_category(category):
+                options.append(t.id)
+                lines.append(tx.CHOICE_LINE.format(n=len(options), label=t.name))
+        lines.append(tx.CATALOG_PICK)
+        from bot.dialogue.messages import Choice, ChoicesReply
+
+        choices = [Choice(n=n, label=self.e.catalog.things[i].name, payload=i) for n, i in enumerate(options, 1)]
+        self.say.replies.append(ChoicesReply(text="\n".join(lines), prompt=lines[0], options=choices))
+        self.s.awaiting = Awaiting(kind="pick_thing", options=options)
+
+    async def start_thing(self, thing_id: str) -> None:
+        t = self.e.catalog.things[thing_id]
+        old = self.s.draft
+        if old is not None and old.thing != thing_id and (old.started or old.answers):
+            self.say.text(self.tx.SWITCHED, old=self.e.catalog.things[old.thing].name)
+        self.s.current = thing_id
+        d = self.s.drafts.setdefault(thing_id, Draft(thing=thing_id))
+        if d.started:
+            self.say.text(self.tx.RESUMED, name=t.name)
+            await self.ask_next()
+            return
+        self.say.text(self.tx.THING_PICKED, name=t.name)
+        self.say.guide(t, d.answers)
+        self.say.form_link(t)
+        self.ask_start(t)
+
+    def ask_start(self, t: OneThing) -> None:
+        tx = self.tx
+        options = [(k, v) for k, v in tx.START_OPTIONS.items()]
+        self.s.awaiting = Awaiting(kind="start", options=self.say.choices(tx.START_OR_ASK, options))
+
+    def answer_question(self, intent: str) -> None:
+        t = self.thing()
+        tx = self.tx
+        if t is None:
+            self.say.text(tx.ANSWER_NO_THING)
+            return
+        from bot.catalog.render import render_guide
+
+        # The relevant section of the one-time guide, from the catalog.
+        d = self.s.draft
+        guide = render_guide(t, d.answers if d else {}, tx).split("\n\n")
+        section = {
+            "ask_materials": (tx.ANSWER_MATERIALS, tx.GUIDE_MATERIALS),
+            "ask_duration": (tx.ANSWER_DURATION, tx.GUIDE_TIME),
+            "ask_fee": (tx.ANSWER_FEE, tx.GUIDE_FEE),
+            "ask_location": (tx.ANSWER_LOCATION, tx.GUIDE_WHERE),
+        }
+        if intent == "ask_online":
+            window = [i.name for i in t.items if i.guide.channels == "窗口办理"]
+            body = tx.ANSWER_ONLINE_WINDOW.format(items="、".join(window)) if window else tx.ANSWER_ONLINE_YES
+            self.say.text(tx.ANSWER_ONLINE.format(name=t.name) + "\n" + body)
+            return
+        head, heading = section[intent]
+        part = next((p for p in guide if p.startswith(heading)), "")
+        body = part.split("\n", 1)[1] if "\n" in part else part
+        self.say.text(head.format(name=t.name) + "\n" + body)
+
+    # ---- what to ask next -------------------------------------------------
+
+    async def ask_next(self, repeat: bool = False, back: bool = False) -> None:
+        """Ask the next open question of the draft in focus (or repeat the pending one)."""
+        t, d = self.thing(), self.s.draft
+        a = self.s.awaiting
+        if repeat and a is not None and a.kind not in ("field", "readback", "commitment", "review"):
+            if back:
+                self.say.text(self.tx.BACK_TO)
+            self.reissue(a)
+            return
+        if t is None or d is None:
+            if not repeat:
+                self.s.awaiting = None
+            return
+        if not d.started:
+            if back:
+                self.say.text(self.tx.BACK_TO)
+            self.ask_start(t)
+            return
+        if back:
+            self.say.text(self.tx.BACK_TO)
+        await self.next_question(t, d)
+
+    def reissue(self, a: Awaiting) -> None:
+        for r in self.s.last_replies:
+            if r.get("kind") in ("choices", "field"):
+                from pydantic import TypeAdapter
+
+                from bot.dialogue.messages import Reply as ReplyType
+
+                self.say.replies.append(TypeAdapter(ReplyType).validate_python(r))
+                return
+
+    async def next_question(self, t: OneThing, d: Draft) -> None:
+        tx = self.tx
+        e = form.open_eligibility(t, d)
+        if e is not None:
+            if not d.eligibility:
+                self.say.text(tx.ELIGIBILITY_INTRO)
+            self.s.awaiting = Awaiting(kind="eligibility", ref=e.id, options=self.say.yes_no(e.question))
+            return
+        if self.elderly and not d.proxy_asked:
+            d.proxy_asked = True
+            self.s.awaiting = Awaiting(
+                kind="proxy", options=self.say.choices(tx.PROXY_ASK, list(tx.PROXY_OPTIONS.items()))
+            )
+            return
+        if d.consent is None and self.e.shared is not None and form.wants_shared_data(t):
+            payloads = self.say.choices(tx.CONSENT, list(tx.CONSENT_OPTIONS.items()))
+            self.s.awaiting = Awaiting(kind="consent", options=payloads)
+            return
+        key = form.lookup_field(t)
+        due = d.consent and not d.looked_up and key is not None and key[0].id in d.answers
+        if due and key is not None and await self.prefill(t, d, str(d.answers[key[0].id]), key[1]):
+            return
+        f = form.next_field(t, d)
+        if f is not None:
+            self.s.awaiting = Awaiting(kind="field", ref=f.id, options=self.say.field(f))
+            return
+        m = form.open_commitment(t, d)
+        if m is not None:
+            self.ask_commitment(t, d, m)
+            return
+        missing = form.missing_tolerable(t, d)
+        if missing and not d.tolerable_told:
+            d.tolerable_told = True
+            days = max(m.supply_within_days or 0 for m in missing)
+            self.say.text(tx.TOLERABLE_NOTICE, names="、".join(m.name for m in missing), days=days)
+        self.review(t, d)
+
+    async def prefill(self, t: OneThing, d: Draft, key: str, kind: str) -> bool:
+        """Fetch shared data once the applicant's ID is known; True when a question was asked."""
+        tx = self.tx
+        d.looked_up = True
+        sources = {f.prefill.split(".")[0] for f in t.form.fields if f.prefill}
+        sources |= {m.shared.prefill for m in t.materials if m.shared and m.shared.prefill}
+        assert self.e.shared is not None
+        try:
+            record = await self.e.shared.lookup(key, sources, consent_id=d.consent_id, kind=kind)
+        except SharedDataUnavailable as exc:
+            log.warning("shared data unavailable, asking for everything: %s", exc)
+            self.say.text(tx.PREFILL_DOWN)
+            return False
+        if record is None:
+            self.say.text(tx.PREFILL_NONE)
+            return False
+        d.false_commitment_listed = record.false_commitment
+        d.shared_materials = [
+            m.key for m in t.materials if m.shared is not None and record.provides(m.shared.name, m.shared.prefill)
+        ]
+        filled = []
+        for f in t.form.fields:
+            value = record.value(f.prefill) if f.prefill else None
+            if value is None or f.id in d.answers:
+                continue
+            parsed = parse_value(
+                f, str(value) if not isinstance(value, bool) else ("是" if value else "否"), self.e.today()
+            )
+            if parsed.ok:
+                d.answers[f.id] = parsed.value
+                d.prefilled.append(f.id)
+                filled.append(f)
+        if (
+            kind == "person"
+            and self.s.style == "standard"
+            and not self.s.elderly_offered
+            and elderly_by_id(key, self.e.today())
+        ):
+            self.s.elderly_offered = True
+            self.say.text(tx.ELDERLY_OFFER)
+        if not filled:
+            self.say.text(tx.PREFILL_NONE)
+            return False
+        lines = [tx.PREFILL_SHOWN]
+        lines += [
+            tx.FILLED_LINE.format(label=f.label, value=self.show(f, d.answers[f.id], masked=True)) for f in filled
+        ]
+        shared = [m.name for m in t.materials if m.key in d.shared_materials]
+        if shared:
+            lines.append(tx.PREFILL_MATERIALS.format(names="、".join(shared)))
+        self.say.text("\n".join(lines))
+        payloads = self.say.choices(tx.PREFILL_CONFIRM, list(tx.PREFILL_OPTIONS.items()))
+        self.s.awaiting = Awaiting(kind="prefill_confirm", options=payloads)
+        return True
+
+    def ask_commitment(self, t: OneThing, d: Draft, m: Any) -> None:
+        tx = self.tx
+        if d.false_commitment_listed or m.key in d.declined_commitments:
+            self.say.text(
+                tx.COMMITMENT_NOT_OFFERED if d.false_commitment_listed else tx.COMMITMENT_DECLINED, name=m.name
+            )
+            self.s.awaiting = Awaiting(kind="commitment", ref=m.key, value="proof")
+            return
+        self.say.text(tx.COMMITMENT_TITLE.format(name=m.name) + "\n" + self.commitment_text(t, m))
+        self.say.text(tx.COMMITMENT_ASK)
+        self.s.awaiting = Awaiting(kind="commitment", ref=m.key)
+
+    def commitment_text(self, t: OneThing, m: Any) -> str:
+        items = "、".join(i.name for i in t.items if i.key in m.items)
+        return self.tx.COMMITMENT_BODY.format(items=items, basis=m.basis or t.name, content=m.commitment)
+
+    def review(self, t: OneThing, d: Draft) -> None:
+        tx = self.tx
+        lines = []
+        for f in form.fields_in_play(t, d):
+            if f.id in d.answers:
+                lines.append((f.label, self.show(f, d.answers[f.id], masked=True)))
+        notes = []
+        shared = form.shared_names(t, d)
+        if shared:
+            notes.append(tx.REVIEW_MATERIALS_SHARED.format(names="、".join(shared)))
+        later = form.missing_tolerable(t, d)
+        if later:
+            notes.append(tx.REVIEW_MATERIALS_LATER.format(names="、".join(m.name for m in later)))
+        if d.commitments:
+            names = [m.name for m in t.materials if m.key in d.commitments]
+            notes.append(tx.REVIEW_COMMITMENTS.format(names="、".join(names)))
+        if d.flags:
+            notes.append(tx.REVIEW_FLAGS.format(notes="、".join(tx.USCC_FLAGGED for _ in d.flags[:1])))
+        self.say.review(t, lines, notes)
+        payloads = self.say.choices(tx.REVIEW_ASK, list(tx.REVIEW_OPTIONS.items()))
+        self.s.awaiting = Awaiting(kind="review", options=payloads)
+
+    def show(self, f: FormField, value: Any, masked: bool = False) -> str:
+        text = (self.tx.YES if value else self.tx.NO) if isinstance(value, bool) else str(value)
+        return mask_value(f.type.value, text) if masked and f.is_personal else text
+
+    # ---- storing answers, prefill, corrections ---------------------------
+
+    def store(self, t: OneThing, d: Draft, f: FormField, value: Any) -> None:
+        d.answers[f.id] = value
+        if f.id in d.skipped:
+            d.skipped.remove(f.id)
+        if f.id in d.prefilled:
+            d.prefilled.remove(f.id)  # the person's own answer overrides shared data
+        d.updated_at = datetime.now(UTC)
+        # answers that close a branch drop what was given inside it
+        for other in t.form.fields:
+            if other.id in d.answers and other.when and holds(other.when, d.answers) is False:
+                d.answers.pop(other.id)
+
+    async def skip(self) -> bool:
+        t, d, a = self.thing(), self.s.draft, self.s.awaiting
+        if t is None or d is None or a is None or a.kind != "field":
+            return False
+        f = form.field_of(t, a.ref or "")
+        if f is None:
+            return False
+        if f.required:
+            self.say.field(f, problem=self.tx.FIELD_NOT_SKIPPABLE.format(label=f.label))
+            return True
+        d.skipped.append(f.id)
+        self.say.text(self.tx.FIELD_SKIPPED, label=f.label)
+        await self.ask_next()
+        return True
+
+    def find_field(self, t: OneThing, words: str) -> str | None:
+        d = self.s.draft
+        fields = form.fields_in_play(t, d) if d else t.form.fields
+        exact = [f for f in fields if words in f.label or f.label in words]
+        if exact:
+            return exact[0].id
+        synonyms = {
+            "电话": "phone",
+            "手机": "phone",
+            "身份证": "id_card",
+            "名字": "name",
+            "姓名": "name",
+            "地址": "address",
+            "日期": "date",
+        }
+        kind = next((k for w, k in synonyms.items() if w in words), None)
+        typed = [f for f in fields if f.type.value == kind]
+        return typed[0].id if typed else None
+
+    def reask(self, t: OneThing, d: Draft, field_id: str) -> None:
+        f = form.field_of(t, field_id)
+        if f is None:
+            return
+        self.s.awaiting = Awaiting(kind="field", ref=f.id)
+        self.say.text(self.tx.FIELD_REASK, label=f.label)
+        self.s.awaiting.options = self.say.field(f)
+
+    def ask_which_field(self, t: OneThing, d: Draft, only: list[str] | None) -> None:
+        fields = [f for f in form.fields_in_play(t, d) if f.id in d.answers and (only is None or f.id in only)]
+        if not fields:
+            fields = [f for f in form.fields_in_play(t, d) if f.id in d.answers]
+        payloads = self.say.choices(self.tx.WHICH_FIELD, [(f.id, f.label) for f in fields])
+        self.s.awaiting = Awaiting(kind="pick_field", options=payloads)
+
+    def show_filled(self) -> None:
+        t, d = self.thing(), self.s.draft
+        tx = self.tx
+        if t is None or d is None or not d.answers:
+            self.say.text(tx.FILLED_EMPTY)
+            return
+        lines = [tx.FILLED_TITLE]
+        for f in form.fields_in_play(t, d):
+            if f.id in d.answers:
+                mark = tx.PREFILLED_MARK if f.id in d.prefilled else ""
+                lines.append(
+                    tx.FILLED_LINE.format(label=f.label, value=self.show(f, d.answers[f.id], masked=True)) + mark
+                )
+        self.say.text("\n".join(lines))
+
+    # ---- the rest ---------------------------------------------------------
+
+    def set_style(self, style: str) -> None:
+        self.s.style = style  # type: ignore[assignment]
+        self.say = Say(self.s) if not self.say.replies else _restyle(self.say, self.s)
+
+    def repeat(self) -> None:
+        from pydantic import TypeAdapter
+
+        from bot.dialogue.messages import Reply as ReplyType
+
+        adapter = TypeAdapter(ReplyType)
+        footer = self.tx.FOOTER
+        for r in self.s.last_replies:
+            reply = adapter.validate_python(r)
+            if footer and reply.text.endswith(footer):
+                reply = reply.model_copy(update={"text": reply.text[: -len(footer)].rstrip()})
+            self.say.replies.append(reply)
+
+    async def resume(self) -> None:
+        open_drafts = [d for d in self.s.drafts.values() if d.started or d.answers]
+        if not open_drafts:
+            self.say.text(self.tx.RESUME_NONE)
+            return
+        if len(open_drafts) == 1:
+            self.s.current = open_drafts[0].thing
+            self.say.text(self.tx.RESUMED, name=self.e.catalog.things[self.s.current].name)
+            self.s.awaiting = None
+            await self.ask_next()
+            return
+        options = [(d.thing, self.e.catalog.things[d.thing].name) for d in open_drafts]
+        self.s.awaiting = Awaiting(kind="resume", options=self.say.choices(self.tx.RESUME_WHICH, options))
+
+    def cancel(self) -> None:
+        t = self.thing()
+        if t is None:
+            self.say.text(self.tx.NOTHING_TO_CANCEL)
+            return
+        self.s.drafts.pop(t.id, None)
+        self.s.current, self.s.awaiting = None, None
+        self.say.text(self.tx.CANCELLED, name=t.name)
+
+    async def handoff(self, reason: str, template: str | None = None) -> None:
+        self.s.handoff = True
+        self.say.handoff(reason, template)
+        if self.e.on_handoff is not None:
+            await self.e.on_handoff(self.s, reason)
+
+    async def progress(self) -> None:
+        tx = self.tx
+        number = next(
+            (s["value"] for s in (await self.nlu()).get("entities", []) if s["entity"] == "application_no"), None
+        )
+        apps = await self.e.applications.progress(self.s.user, number)
+        if number and not apps:
+            self.say.text(tx.PROGRESS_NOT_FOUND, number=number)
+            return
+        if not apps:
+            self.say.text(tx.PROGRESS_NONE)
+            return
+        lines = [tx.PROGRESS_TITLE]
+        for app in apps:
+            name = self.e.catalog.things[app["thing"]].name if app["thing"] in self.e.catalog.things else app["thing"]
+            lines.append(
+                tx.PROGRESS_APPLICATION.format(
+                    name=name, number=app["number"] or tx.PROGRESS_PENDING_NUMBER, at=app["at"]
+                )
+            )
+            for item in app["items"]:
+                lines.append(tx.PROGRESS_ITEM.format(item=item["name"], status=item["status"]))
+        self.say.text("\n".join(lines))
+
+    async def submit(self) -> None:
+        t, d = self.thing(), self.s.draft
+        if t is None or d is None:
+            return
+        try:
+            await self.e.applications.submit(self.s, t, d)
+        except Exception:
+            log.exception("could not store an application")
+            self.say.text(self.tx.SUBMIT_FAILED)
+            return
+        self.s.drafts.pop(t.id, None)
+        self.s.current, self.s.awaiting = None, None
+        self.say.text(self.tx.SUBMITTED)
+
+
+def _restyle(say: Say, session: Session) -> Say:
+    fresh = Say(session)
+    fresh.replies = say.replies
+    return fresh
+
+
+def elderly_by_id(id_card: str, today: date) -> bool:
+    born = id_card_birth_date(id_card)
+    return (today.year - born.year - ((today.month, today.day) < (born.month, born.day))) >= 60

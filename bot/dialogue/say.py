@@ -1,0 +1,133 @@
+"""Replies in the person's style. The engine says *what* (a choice, a field
+prompt, the guide); this module picks the template and lays out the text."""
+
+from __future__ import annotations
+
+import re
+from types import ModuleType
+
+from bot.catalog.models import FieldType, FormField, OneThing
+from bot.catalog.render import render_guide
+from bot.dialogue.messages import (
+    Choice,
+    ChoicesReply,
+    FieldPrompt,
+    GuideCard,
+    HandoffNotice,
+    LinkReply,
+    Reply,
+    ReviewSummary,
+    TextReply,
+)
+from bot.dialogue.session import Session
+from bot.texts import texts_for
+
+FORM_PAGE = "/pages/apply/index?thing={id}"  # the mini-program's form page (channels issue)
+_GROUPS = re.compile(r"(\d{6})(\d{4})(\d{4})(\d{3}[\dX])")
+
+
+class Say:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.tx: ModuleType = texts_for(session.style)
+        self.replies: list[Reply] = []
+
+    @property
+    def elderly(self) -> bool:
+        return self.session.style in ("elderly", "voice")
+
+    def text(self, template: str, **values: object) -> None:
+        self.replies.append(TextReply(text=template.format(**values) if values else template))
+
+    def choices(self, prompt: str, options: list[tuple[str, str]]) -> list[str]:
+        """Numbered options; returns their payloads in order (what ``awaiting`` keeps)."""
+        items = [Choice(n=n, label=label, payload=payload) for n, (payload, label) in enumerate(options, 1)]
+        lines = [prompt, *(self.tx.CHOICE_LINE.format(n=c.n, label=c.label) for c in items)]
+        if self.tx.CHOICE_HINT:
+            lines.append(self.tx.CHOICE_HINT)
+        self.replies.append(ChoicesReply(text="\n".join(lines), prompt=prompt, options=items))
+        return [c.payload for c in items]
+
+    def yes_no(self, prompt: str, labels: dict[str, str] | None = None) -> list[str]:
+        labels = labels or self.tx.YES_NO_OPTIONS
+        return self.choices(prompt, [("yes", labels["yes"]), ("no", labels["no"])])
+
+    def guide(self, thing: OneThing, answers: dict[str, object]) -> None:
+        body = self._short_guide(thing, answers) if self.elderly else render_guide(thing, answers, self.tx)
+        title = self.tx.GUIDE_TITLE.format(name=thing.name)
+        self.replies.append(GuideCard(text=body, thing_id=thing.id, title=title))
+
+    def _short_guide(self, thing: OneThing, answers: dict[str, object]) -> str:
+        from bot.catalog.render import material_group
+
+        mine = [m for m in thing.materials if material_group(m) in ("applicant", "tolerable") and m.copies]
+        lines = [self.tx.GUIDE_SHORT.format(name=thing.name)]
+        lines += [self.tx.GUIDE_SHORT_LINE.format(n=n, name=m.name) for n, m in enumerate(mine, 1)]
+        if not mine:
+            lines.append(self.tx.GUIDE_SHORT_NONE)
+        charged = any(i.guide.fee.charged for i in thing.items)
+        lines.append(self.tx.GUIDE_SHORT_TAIL.format(free=self.tx.FEE_SOME if charged else self.tx.FEE_FREE))
+        return "\n".join(lines)
+
+    def field(self, f: FormField, problem: str | None = None) -> list[str]:
+        tx = self.tx
+        lines = [problem] if problem else []
+        lines.append(tx.FIELD_ASK.format(label=f.label))
+        if tx.FIELD_HELP and not self.elderly:
+            lines[-1] += tx.FIELD_HELP.format(help=f.help)
+        options: list[Choice] = []
+        if f.type is FieldType.enum and f.options:
+            options = [Choice(n=n, label=o, payload=o) for n, o in enumerate(f.options, 1)]
+            lines += [tx.CHOICE_LINE.format(n=c.n, label=c.label) for c in options]
+            if tx.CHOICE_HINT:
+                lines.append(tx.CHOICE_HINT)
+        elif f.type is FieldType.boolean:
+            options = [Choice(n=1, label=tx.YES, payload="是"), Choice(n=2, label=tx.NO, payload="否")]
+            lines += [tx.CHOICE_LINE.format(n=c.n, label=c.label) for c in options]
+        else:
+            lines.append(tx.FIELD_EXAMPLE.format(example=f.example))
+        if not f.required:
+            lines.append(tx.FIELD_OPTIONAL)
+        self.replies.append(
+            FieldPrompt(
+                text="\n".join(lines),
+                field_id=f.id,
+                label=f.label,
+                help=f.help,
+                example=f.example,
+                optional=not f.required,
+                options=options,
+            )
+        )
+        return [c.payload for c in options]
+
+    def review(self, thing: OneThing, lines: list[tuple[str, str]], notes: list[str]) -> None:
+        body = [self.tx.REVIEW_TITLE.format(name=thing.name)]
+        body += [self.tx.FILLED_LINE.format(label=label, value=value) for label, value in lines]
+        body += notes
+        self.replies.append(ReviewSummary(text="\n".join(body), thing_id=thing.id, lines=lines))
+
+    def form_link(self, thing: OneThing) -> None:
+        """The same form as a mini-program page; never in 长辈模式 or by voice (no links there)."""
+        if self.elderly:
+            return
+        title = self.tx.LINK_FORM_TITLE.format(name=thing.name)
+        self.replies.append(
+            LinkReply(text=self.tx.LINK_FORM.format(title=title), title=title, path=FORM_PAGE.format(id=thing.id))
+        )
+
+    def handoff(self, reason: str, template: str | None = None) -> None:
+        self.replies.append(HandoffNotice(text=template or self.tx.HANDOFF, reason=reason))
+
+    def finish(self) -> list[Reply]:
+        """The turn's replies, with the style's footer on the last one."""
+        if self.tx.FOOTER and self.replies:
+            last = self.replies[-1]
+            self.replies[-1] = last.model_copy(update={"text": f"{last.text}\n{self.tx.FOOTER}"})
+        return self.replies
+
+
+def spoken_groups(value: str) -> str:
+    """An ID number read back in groups (region, year, date, rest): easier to check by ear."""
+    m = _GROUPS.fullmatch(value)
+    return " ".join(m.groups()) if m else value

@@ -1,0 +1,87 @@
+"""The state of one person's conversation, kept between messages.
+
+A person may have several drafts (one per one-thing) and switch between
+them; ``current`` is the one in focus. ``awaiting`` says what the last
+question expects, so an answer like “1” or “是” is read against it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Style = Literal["standard", "elderly", "voice"]
+
+# What the assistant asked last.
+AwaitKind = Literal[
+    "pick_thing",  # numbered list of one-things
+    "start",  # after the guide: start / materials / other
+    "eligibility",  # yes/no to an eligibility question (``ref`` = its id)
+    "consent",  # may we fetch shared data?
+    "prefill_confirm",  # are the prefilled values right?
+    "pick_field",  # which field to correct (numbered)
+    "field",  # the value of a form field (``ref`` = field id)
+    "readback",  # elderly: is this what you said? (``ref`` = field id, ``value``)
+    "commitment",  # 我承诺 / 不承诺 (``ref`` = material key)
+    "review",  # submit / edit / cancel
+    "help",  # after two misunderstandings: numbered ways out
+    "resume",  # which draft to continue
+    "proxy",  # for oneself or for a family member
+    "proxy_relation",
+]
+
+
+class Awaiting(BaseModel):
+    kind: AwaitKind
+    ref: str | None = None
+    options: list[str] = []  # payloads of the numbered choices, in order
+    value: Any = None
+
+
+class Commitment(BaseModel):
+    at: datetime
+    text: str
+    version: int  # the catalog version of the one-thing whose text was signed
+
+
+class Draft(BaseModel):
+    thing: str
+    started: bool = False  # the person chose 开始办理
+    answers: dict[str, Any] = {}  # field id -> value
+    prefilled: list[str] = []  # field ids whose value came from shared data
+    prefill_confirmed: bool = False
+    skipped: list[str] = []  # optional fields skipped
+    eligibility: dict[str, bool] = {}
+    excluded_items: list[str] = []  # items the person does not qualify for
+    consent: bool | None = None
+    consent_id: str = Field(default_factory=lambda: uuid.uuid4().hex)  # quoted to the data-sharing service
+    looked_up: bool = False
+    shared_materials: list[str] = []  # materials the e-license service holds: 免提交
+    false_commitment_listed: bool = False
+    commitments: dict[str, Commitment] = {}  # material key -> what was signed
+    declined_commitments: list[str] = []  # proof will be provided instead
+    flags: list[str] = []  # notes for the reviewing officer (e.g. USCC check character)
+    tolerable_told: bool = False
+    proxy_relation: str | None = None  # set when a family member applies (代办)
+    proxy_asked: bool = False
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class Session(BaseModel):
+    user: str
+    channel: str
+    style: Style = "standard"
+    current: str | None = None  # thing id of the draft in focus
+    drafts: dict[str, Draft] = {}
+    awaiting: Awaiting | None = None
+    misunderstood: int = 0
+    handoff: bool = False
+    elderly_offered: bool = False
+    last_replies: list[dict[str, Any]] = []  # for “再听一遍”
+
+    @property
+    def draft(self) -> Draft | None:
+        return self.drafts.get(self.current) if self.current else None

@@ -1,0 +1,60 @@
+"""Personal data out of text that is stored or shown to staff: ID numbers,
+mobile numbers, bank-card-like digit runs and names said as 我叫/姓名.
+
+Kept: the first six digits of an ID number (the region) and the last four
+of any number, so an agent can still match a case the citizen reads out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.nlu.entities import extract
+from bot.nlu.normalize import normalize
+
+_LONG_DIGITS = re.compile(r"\d{7,}")
+
+
+def _mask(value: str, keep_head: int, keep_tail: int) -> str:
+    hidden = len(value) - keep_head - keep_tail
+    return (
+        value[:keep_head] + "*" * max(hidden, 0) + value[len(value) - keep_tail :] if hidden > 0 else "*" * len(value)
+    )
+
+
+def mask_text(text: str) -> str:
+    """The same text with personal data starred out (offsets keep their length)."""
+    chars = list(text)
+    normal = normalize(text)  # length-preserving: spans index the original too
+    for span in extract(normal):
+        start, end = span["start"], span["end"]
+        piece = text[start:end]
+        if span["entity"] == "id_card":
+            masked = _mask(piece, 6, 4)
+        elif span["entity"] == "phone":
+            masked = _mask(piece, 3, 4)
+        elif span["entity"] == "person_name":
+            masked = piece[:1] + "*" * (len(piece) - 1)
+        else:
+            continue
+        chars[start:end] = masked
+    # digit runs no extractor claimed (bank cards, old ID numbers), also when
+    # spoken (二一零一…): found in the normalised text, starred in the original
+    for m in _LONG_DIGITS.finditer(normal):
+        if "*" not in chars[m.start() : m.end()]:
+            chars[m.start() : m.end() - 4] = "*" * (m.end() - 4 - m.start())
+    return "".join(chars)
+
+
+def mask_value(kind: str, value: object) -> str:
+    """One form value as staff consoles and review summaries show it."""
+    text = str(value)
+    if kind == "id_card":
+        return _mask(text, 6, 4)
+    if kind == "phone":
+        return _mask(text, 3, 4)
+    if kind == "name":
+        return text[:1] + "*" * (len(text) - 1)
+    if kind == "address":
+        return text[:6] + "*" * max(len(text) - 6, 0) if len(text) > 6 else text
+    return text

@@ -1,0 +1,57 @@
+"""Messages to people through WeChat, as the core sees it: queued in the
+outbox (``wechat_cs``), sent by a consumer through whatever implements
+``TextSender`` (``integrations/wechat.py``). When WeChat will not deliver
+(unfollowed, outside the 48-hour window, over quota) the message waits in
+the person's inbox for their next visit on any channel: never dropped."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.applications.inbox import Inbox
+from bot.crypto import Vault
+from bot.outbox import OutboxConsumer
+
+log = logging.getLogger(__name__)
+
+WECHAT_PREFIX = "wechat:"
+
+
+class SendRefused(Exception):
+    """WeChat will not deliver this message; ``fallback``: another channel may."""
+
+    def __init__(self, errcode: int | None, message: str, fallback: bool) -> None:
+        super().__init__(f"{errcode}: {message}")
+        self.errcode = errcode
+        self.fallback = fallback
+
+
+class TextSender(Protocol):
+    async def send_text(self, openid: str, text: str) -> None: ...
+
+
+class WeChatMessages(OutboxConsumer):
+    kinds = ("wechat_cs",)
+
+    def __init__(self, db: AsyncEngine, vault: Vault, sender: TextSender, inbox: Inbox, **timing: Any) -> None:
+        super().__init__(db, **timing)
+        self.vault = vault
+        self.sender = sender
+        self.inbox = inbox
+
+    async def handle(self, row: Any) -> None:
+        payload = json.loads(self.vault.decrypt(row.payload))
+        user, text = payload["user"], payload["text"]
+        try:
+            await self.sender.send_text(user.removeprefix(WECHAT_PREFIX), text)
+        except SendRefused as exc:
+            if exc.fallback:
+                await self.inbox.put(user, row.id, {"kind": "message", "text": text})
+            log.warning("WeChat did not take message %s: %s", row.id, exc)
+            await self.finish(row.id, error=f"refused: {exc}")
+            return
+        await self.finish(row.id)

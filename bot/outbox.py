@@ -1,0 +1,122 @@
+"""The transactional outbox, consumed: each consumer owns some kinds of rows,
+claims due rows with a lease (an UPDATE only one worker can win, the attempt
+count as its version), handles them, and retries failures with backoff.
+A worker that dies holding a row leaves it to be claimed again after the lease."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db.schema import outbox
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """A partner is down or busy: the row is tried again after a backoff."""
+
+
+def backoff(attempts: int, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential with full jitter: retries of many rows do not stampede a recovering partner."""
+    return rng.uniform(0, min(cap, base * 2 ** max(attempts - 1, 0)))
+
+
+class OutboxConsumer:
+    kinds: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        db: AsyncEngine,
+        lease_seconds: float = 60.0,
+        base_delay: float = 1.0,
+        max_delay: float = 300.0,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.db = db
+        self.lease = lease_seconds
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.poll = poll_seconds
+        self.rng = random.Random()
+
+    async def handle(self, row: Any) -> None:
+        """Deliver one row and mark it done (``finish``); raise ``RetryLater`` to try again."""
+        raise NotImplementedError
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                done = await self.deliver_due()
+            except Exception:  # database blip: keep the worker alive, try again
+                log.exception("outbox pass failed")
+                done = 0
+            if done == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.poll)
+
+    async def deliver_due(self, limit: int = 20) -> int:
+        now = datetime.now(UTC)
+        async with self.db.connect() as conn:
+            rows = list(
+                await conn.execute(
+                    select(outbox.c.id, outbox.c.kind, outbox.c.ref, outbox.c.payload, outbox.c.attempts)
+                    .where(outbox.c.delivered_at.is_(None), outbox.c.next_at <= now, outbox.c.kind.in_(self.kinds))
+                    .order_by(outbox.c.next_at, outbox.c.id)
+                    .limit(limit)
+                )
+            )
+        handled = 0
+        for row in rows:
+            attempts = await self.claim(row.id, row.attempts)
+            if attempts is None:
+                continue  # another worker has it
+            handled += 1
+            try:
+                await self.handle(row)
+            except RetryLater as exc:
+                await self.retry(row.id, attempts, str(exc))
+            except Exception as exc:  # a bug or a database error: retried, visible in last_error
+                log.exception("outbox row %s failed", row.id)
+                await self.retry(row.id, attempts, f"{type(exc).__name__}: {exc}")
+        return handled
+
+    async def claim(self, row_id: int, seen_attempts: int) -> int | None:
+        """Take a due row for ``lease`` seconds; the attempt count is the version only one claim can bump."""
+        now = datetime.now(UTC)
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id == row_id,
+                    outbox.c.attempts == seen_attempts,
+                    outbox.c.delivered_at.is_(None),
+                    outbox.c.next_at <= now,
+                )
+                .values(next_at=now + timedelta(seconds=self.lease), attempts=seen_attempts + 1)
+            )
+            return seen_attempts + 1 if result.rowcount == 1 else None
+
+    async def retry(self, row_id: int, attempts: int, error: str) -> None:
+        delay = backoff(attempts, self.base_delay, self.max_delay, self.rng)
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id)
+                .values(next_at=datetime.now(UTC) + timedelta(seconds=delay), last_error=error[:500])
+            )
+
+    async def finish(self, row_id: int, error: str = "", conn: Any = None) -> None:
+        values = {"delivered_at": datetime.now(UTC), "last_error": error[:500]}
+        if conn is not None:
+            await conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+            return
+        async with self.db.begin() as c:
+            await c.execute(update(outbox).where(outbox.c.id == row_id).values(**values))

@@ -1,0 +1,100 @@
+"""All settings in one place: environment variables (or ``.env``), with
+embedded defaults that work on a fresh machine after ``make setup``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.crypto import Vault, key_file_vault
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="address `serve` listens on")
+    port: int = Field(8080, description="port `serve` listens on")
+    # The project's own Redis (started by `make setup` when nothing answers).
+    redis_url: str = Field("redis://127.0.0.1:6391/0", description="Redis for sessions, locks, de-duplication")
+    database_url: str = Field(
+        f"sqlite+aiosqlite:///{ROOT / 'var' / 'app.db'}",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+psycopg://…",
+    )
+    catalog_dir: Path = Field(ROOT / "catalog", description="folder of the guide YAML files")
+    log_level: str = Field("INFO", description="logging level")
+    worker_heartbeat_seconds: float = Field(5.0, description="how often a worker reports it is alive")
+    admin_token: SecretStr | None = Field(None, description="bearer token of the admin API; unset: admin API off")
+    nlu_data_dir: Path = Field(ROOT / "nlu_data", description="Rasa-format training data of the NLU")
+    nlu_backend: Literal["embedded", "rasa"] = Field(
+        "embedded", description="intent engine: in-process or the Rasa service"
+    )
+    rasa_url: str = Field("http://127.0.0.1:5005", description="Rasa server (`make rasa-serve`) for NLU_BACKEND=rasa")
+    rasa_timeout_seconds: float = Field(
+        2.0, description="a Rasa parse slower than this falls back to the embedded engine"
+    )
+    nlu_eval_file: Path | None = Field(
+        ROOT / "tests" / "data" / "nlu_test.yml", description="held-out set every retrained model is measured on"
+    )
+    nlu_activation_margin: float = Field(
+        0.02, description="activation is refused when cross-validated accuracy drops more than this (unless forced)"
+    )
+    nlu_fallback_threshold: float = Field(0.3, description="below this confidence the intent is nlu_fallback")
+    nlu_ambiguity_threshold: float = Field(0.1, description="top two closer than this: ask which one was meant")
+    data_keys: SecretStr | None = Field(
+        None, description="Fernet keys for personal data at rest, comma-separated, newest first; unset: var/data.key"
+    )
+    session_ttl_days: float = Field(7.0, description="an untouched conversation (and its draft) is kept this long")
+    user_lock_seconds: float = Field(30.0, description="longest a message may hold its person's queue")
+    elicense_url: str | None = Field(
+        None, description="e-license / data-sharing service; unset: no prefill, the form asks for everything"
+    )
+    elicense_key: SecretStr = Field(SecretStr("dev-elicense-key"), description="API key of the e-license service")
+    elicense_timeout_seconds: float = Field(3.0, description="a slower answer counts as the service being down")
+    platform_url: str | None = Field(
+        None, description="unified government service platform; unset: applications wait in the outbox"
+    )
+    platform_key: SecretStr = Field(SecretStr("dev-platform-key"), description="API key of the platform")
+    platform_callback_secret: SecretStr = Field(
+        SecretStr("dev-callback-secret"), description="HMAC secret of the platform's status callbacks"
+    )
+    platform_timeout_seconds: float = Field(10.0, description="a slower platform answer is retried later")
+    public_base_url: str = Field(
+        "http://127.0.0.1:8080", description="how outside systems reach this app (callback URLs)"
+    )
+    outbox_poll_seconds: float = Field(0.5, description="how often an idle worker looks for due outbox rows")
+    outbox_lease_seconds: float = Field(60.0, description="a claimed row is retried after this if its worker died")
+    outbox_max_backoff_seconds: float = Field(300.0, description="longest wait between two delivery attempts")
+    wechat_appid: str = Field("wx0000000000000000", description="the official account's AppID")
+    wechat_secret: SecretStr = Field(SecretStr("dev-wechat-secret"), description="the official account's AppSecret")
+    wechat_token: SecretStr = Field(SecretStr("dev-wechat-token"), description="token of the callback signature")
+    wechat_aes_key: SecretStr | None = Field(None, description="EncodingAESKey (43 characters) for safe mode")
+    wechat_reply_budget_seconds: float = Field(
+        3.0, description="longest wait for a passive reply; WeChat gives up at 5 s"
+    )
+    wechat_api_url: str | None = Field(
+        None, description="WeChat API base (https://api.weixin.qq.com); unset: WeChat messages wait in the outbox"
+    )
+    wechat_sim_port: int = Field(8093, description="port of the WeChat API simulator started by `run`")
+    wechat_max_body_bytes: int = Field(64 * 1024, description="larger callback bodies are refused (413)")
+    simulators: bool = Field(
+        True, description="`run` starts the e-license and platform simulators and uses them when their URLs are unset"
+    )
+    elicense_sim_port: int = Field(8091, description="port of the e-license simulator started by `run`")
+    platform_sim_port: int = Field(8092, description="port of the platform simulator started by `run`")
+    platform_sim_pace_seconds: float = Field(30.0, description="the platform simulator moves items on this often")
+
+    def vault(self) -> Vault:
+        if self.data_keys is not None:
+            return Vault(self.data_keys.get_secret_value().split(","))
+        return key_file_vault(ROOT / "var" / "data.key")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,240 @@
+"""Standard style: WeChat, mini-program, web. Plain, polite Simplified Chinese."""
+
+# ---- 一次告知: the whole guide of a one-thing in one message ----------------
+GUIDE_TITLE = "【{name}】办事指南（一次告知）"
+GUIDE_ITEMS = "这件事一次申请、合并办理以下 {count} 个事项：{names}"
+GUIDE_CONDITIONS = "一、办理条件"
+GUIDE_MATERIALS = "二、申请材料（一套材料，每份只交一次）"
+GUIDE_GROUP_APPLICANT = "■ 需要您提供"
+GUIDE_GROUP_SHARED = "■ 无需提交（部门间共享获取）"
+GUIDE_GROUP_COMMITMENT = "■ 可用承诺代替（签署告知承诺书即可，不必开证明）"
+GUIDE_GROUP_TOLERABLE = "■ 可容缺后补（可先申请，之后补交）"
+GUIDE_NO_MATERIAL = "无"
+GUIDE_TIME = "三、办理时限"
+GUIDE_FEE = "四、收费"
+GUIDE_WHERE = "五、在哪办、怎么办"
+GUIDE_FOOTER = "以上就是办理需要知道的全部内容。回复“开始办理”即可在线申请。"
+
+ITEM_LINE = "{n}. {text}"
+CONDITION_OF_ITEM = "{item}：{conditions}"
+MATERIAL_FORM = "{forms}{copies}"
+MATERIAL_COPIES = "{n}份"
+MATERIAL_APPLICANT = "{n}. {name}（{form}）{note}"
+MATERIAL_SHARED = "{n}. {name}（通过{kind}“{source}”获取）"
+MATERIAL_PREVIOUS = "{n}. {name}（由“{item}”办结后自动取得）"
+MATERIAL_COMMITMENT = "{n}. {name}：可承诺“{commitment}”代替"
+MATERIAL_TOLERABLE = "{n}. {name}（可先申请，{days}个工作日内补交）{note}"
+MATERIAL_NOTE = "——{note}"
+ONLY_WHEN = "〔仅当{conditions}时需要〕"
+CONDITION_PART = "“{label}”为“{value}”"
+CONDITION_JOIN = "且"
+VALUE_OR = "或"
+YES = "是"
+NO = "否"
+
+TIME_IMMEDIATE = "{n}. {item}：即办件，材料齐全当场办结"
+TIME_PROMISED = "{n}. {item}：承诺{promised}个工作日内办结（法定{legal}个工作日）"
+TIME_AFTER = "，在“{deps}”办结后办理"
+TIME_PARALLEL = "未注明先后的事项同时办理。"
+FEE_NONE = "全部事项均不收费。"
+FEE_LINE = "{n}. {item}：{standard}"
+WHERE_CHANNELS = "办理方式：{channels}"
+CHANNELS = {
+    "窗口办理": "到窗口办理",
+    "网上办理": "网上办理（辽事通、微信小程序）",
+    "都可以": "网上办理或到窗口办理均可",
+}
+WHERE_LOCATION = "办理地点：{location}"
+WHERE_HOURS = "办理时间：{hours}"
+WHERE_EXPRESS = "证件寄递：{note}"
+WHERE_APPOINTMENT = "预约：{note}"
+WHERE_PHONE = "咨询电话：{consult}；监督电话：{supervise}"
+
+# ---- HTTP API messages ------------------------------------------------------
+API_THING_NOT_FOUND = "没有找到这件事：{id}"
+API_BAD_CATEGORY = "分类只能是“个人”或“法人”"
+API_UNAUTHORIZED = "需要管理员令牌（Authorization: Bearer …）"
+API_ADMIN_DISABLED = "管理接口未启用：请在设置中配置 ADMIN_TOKEN"
+API_BAD_JSON = "请求内容不是有效的 JSON"
+API_TEXT_REQUIRED = "请提供要识别的文字 text（1 到 500 个字）"
+API_BAD_INTENT = "意图名称不对：只能是已有意图，或以 thing_ 开头的小写英文名"
+API_EXAMPLE_TEXT = "例句不能为空，最长 500 个字"
+API_DUPLICATE_EXAMPLE = "这条例句已经有了（可能在别的意图下）"
+API_NOT_FOUND = "没有找到：{what}"
+API_ACTIVATION_REFUSED = "新模型的交叉验证准确率比当前模型低 {drop}，超过允许的 {margin}；确认要启用请加 force: true"
+API_NO_ROLLBACK = "没有可以回退的早先版本"
+API_TRAINING_FAILED = "训练失败：{reason}"
+
+# ---- the conversation ---------------------------------------------------------
+WELCOME = "您好，我是辽宁“一件事一次办”助手。请说说您要办什么事，比如“孩子刚出生要上户口”“开个饭店”。回复“办事清单”可以看全部能办的事。"
+CHOICE_LINE = "{n}. {label}"
+CHOICE_HINT = "请回复序号。"
+NOT_UNDERSTOOD = "抱歉，我没太明白您的意思。能换个说法再说一次吗？比如“我要给孩子上户口”。"
+NOT_UNDERSTOOD_AGAIN = "抱歉，还是没能明白。您可以选择："
+HELP_CONTINUE = "继续刚才的"
+HELP_OPTIONS = {"list": "看看能办哪些事", "human": "转人工客服", "restart": "重新开始"}
+WHICH_THING = "您是想办下面哪一件事？"
+NONE_OF_THESE = "都不是"
+CATALOG_TITLE = "可以在线办理的“一件事”（共 {count} 件）："
+CATALOG_CATEGORY = "【{category}办事】"
+CATALOG_PICK = "回复序号即可查看办事指南。"
+THING_PICKED = "好的，为您查询“{name}”。"
+START_OR_ASK = "下一步您可以："
+LINK_FORM_TITLE = "{name}：在线填写申请"
+LINK_FORM = "喜欢在表格里填写的，也可以打开小程序页面“{title}”，内容和这里同步。"
+START_OPTIONS = {"start": "开始办理", "materials": "再看一下材料", "other": "换一件事"}
+START_AGAIN = "准备好了就回复“开始办理”；有疑问可以直接问我，比如“要带啥材料”。"
+
+ELIGIBILITY_INTRO = "先确认一下办理条件（回复“是”或“不是”）："
+NOT_ELIGIBLE = "根据您的回答，暂时不能在这里办理“{item}”：{reason}\n建议：{instead}"
+NOT_ELIGIBLE_ALL = "这件事暂时无法继续办理。如需帮助，可以回复“转人工”。"
+NOT_ELIGIBLE_PARTLY = "其余事项可以继续办理。"
+YES_NO_OPTIONS = {"yes": "是", "no": "不是"}
+YES_NO_AGAIN = "请回复“是”或“不是”。"
+
+CONSENT = "为了少填表、少交材料，我们可以凭您的身份证号（企业凭统一社会信用代码），从电子证照库和政务共享数据中调取您的户籍、婚姻、证照等信息自动填写。您同意调取吗？"
+CONSENT_OPTIONS = {"yes": "同意", "no": "不同意，我自己填"}
+CONSENT_DECLINED = "好的，不调取共享数据，下面的信息请您逐项填写。"
+PREFILL_DOWN = "共享数据服务暂时连不上，需要您逐项填写，给您添麻烦了。"
+PREFILL_NONE = "共享数据里没有查到可以自动填写的信息，下面请您逐项填写。"
+PREFILL_SHOWN = "已从共享数据为您自动填好以下信息，请核对："
+PREFILL_MATERIALS = "以下材料已通过共享获取，无需提交：{names}"
+PREFILL_CONFIRM = "这些信息都对吗？"
+PREFILL_OPTIONS = {"ok": "都对", "fix": "有要改的"}
+WHICH_FIELD = "要修改哪一项？"
+
+FORM_INTRO = "下面开始填写申请表，每项信息只需填一次，共 {count} 项左右。随时可以说“查看已填”“电话填错了”“跳过”。"
+FIELD_ASK = "请提供：{label}"
+FIELD_HELP = "（{help}）"
+FIELD_EXAMPLE = "例如：{example}"
+FIELD_OPTIONAL = "此项可以跳过，回复“跳过”即可。"
+FIELD_SAVED = "已记录：{label} {value}"
+FIELD_SKIPPED = "已跳过：{label}"
+FIELD_NOT_SKIPPABLE = "“{label}”是必填项，不能跳过。"
+FIELD_REASK = "好的，请重新提供：{label}"
+FIELD_UNKNOWN_FIX = "您想修改哪一项？"
+FILLED_TITLE = "目前已填写："
+FILLED_EMPTY = "还没有填写任何信息。"
+FILLED_LINE = "· {label}：{value}"
+PREFILLED_MARK = "（共享数据）"
+
+PROBLEM = {
+    "id_card.length": "身份证号应为 18 位，您输入的是 {length} 位，请核对。",
+    "id_card.chars": "身份证号只能是数字，最后一位可以是数字或 X。",
+    "id_card.region": "身份证号前两位的地区代码不对，请核对。",
+    "id_card.birth_date": "身份证号第 7 到 14 位的出生日期不对，请核对。",
+    "id_card.check_digit": "身份证号第 18 位校验码不对，可能有一位输错了，请核对。",
+    "phone.format": "手机号应为 11 位、以 1 开头，请核对。",
+    "uscc.length": "统一社会信用代码应为 18 位，请核对。",
+    "uscc.chars": "统一社会信用代码里有不该出现的字符（不含 I、O、Z、S、V），请核对。",
+    "date.format": "没有看懂这个日期，请按“2026年3月5日”这样的格式回复。",
+    "date.future": "日期不能晚于今天，请核对。",
+    "date.past": "日期不能早于今天，请核对。",
+    "enum.option": "请从这几项中选一个：{options}",
+    "boolean.format": "请回复“是”或“否”。",
+    "integer.format": "请填写一个整数，例如：{example}",
+    "amount.format": "请填写金额，例如：{example}",
+    "number.min": "不能小于 {min}。",
+    "number.max": "不能大于 {max}。",
+    "text.empty": "内容不能为空。",
+    "text.too_long": "最多 {max} 个字，请精简一下。",
+    "name.format": "姓名应为 2 到 20 个汉字（少数民族姓名可含“·”），请核对。",
+    "address.short": "地址请写具体一些，包括市、区、街道和门牌号。",
+    "attachment.missing": "请上传{label}，或回复“跳过”以后补交。",
+}
+USCC_FLAGGED = "提醒：这个统一社会信用代码的校验位对不上，已先为您记录，提交后工作人员会人工核对（部分早期试点地区的代码属于这种情况）。"
+ATTACHMENT_RECEIVED = "已收到：{label}"
+
+COMMITMENT_TITLE = "告知承诺书（{name}）"
+COMMITMENT_BODY = (
+    "事项：{items}\n"
+    "依据：{basis}\n"
+    "需要承诺的内容：{content}\n"
+    "承诺方式：回复“我承诺”即视为您本人签署，系统记录签署时间和承诺书版本。\n"
+    "责任：如承诺不实，将依法撤销办理结果，记入信用记录，并承担相应法律责任。"
+)
+COMMITMENT_ASK = "您愿意作出上述承诺吗？回复“我承诺”，或回复“不承诺”改为提交证明材料。"
+COMMITMENT_RECORDED = "已记录您的承诺（{at}）。"
+COMMITMENT_NOT_OFFERED = "根据信用记录，本次不能以告知承诺代替“{name}”，请准备并上传该证明材料。"
+COMMITMENT_DECLINED = "好的，请准备并上传“{name}”。"
+
+TOLERABLE_NOTICE = "以下材料可以先不交，申请照常受理：{names}。请在 {days} 个工作日内补交；逾期未补交的，相关事项将按不予受理处理，需要重新申请。"
+
+REVIEW_TITLE = "请核对您的申请（{name}）："
+REVIEW_MATERIALS_SHARED = "免提交材料：{names}"
+REVIEW_MATERIALS_LATER = "待补交材料：{names}"
+REVIEW_COMMITMENTS = "已签署承诺：{names}"
+REVIEW_FLAGS = "需人工核对：{notes}"
+REVIEW_ASK = "确认无误就提交吧。"
+REVIEW_OPTIONS = {"submit": "确认提交", "edit": "修改信息", "cancel": "取消申请"}
+SUBMITTED = "已提交！正在报送到政务服务平台，受理后会把申办编号发给您。查询进度请回复“查进度”。"
+SUBMIT_FAILED = "提交时出了点问题，您填写的内容都已保存。请稍后回复“提交”再试一次。"
+
+CANCELLED = "已取消“{name}”的办理，填写的内容已清除。还有什么可以帮您？"
+NOTHING_TO_CANCEL = "目前没有正在办理的事。"
+RESTARTED = "好的，我们重新开始。"
+SWITCHED = "“{old}”已为您保存草稿，回复“继续办理”可以接着填。"
+RESUME_NONE = "没有找到未完成的申请。请说说您要办什么事。"
+RESUME_WHICH = "您有几件事没办完，要继续哪一件？"
+RESUMED = "欢迎回来，接着办理“{name}”。"
+HANDOFF = "正在为您转接人工客服，请稍候。人工客服接入前，您的申请进度都会保留。也可以直接拨打 12345 政务服务便民热线。"
+COMPLAINT = "很抱歉给您带来不好的体验。您的意见已记录并转给人工客服处理，工作人员会尽快联系您。也可以拨打 12345 热线或 {supervise} 监督电话。"
+COMPLAINT_PHONE = "12345"
+GOODBYE = "好的，祝您办事顺利！有需要随时找我。"
+THANKS = "不客气，能帮到您很高兴！"
+GREET_BACK = "您好！请说说您要办什么事。"
+
+PROGRESS_NONE = "您还没有提交过申请。"
+PROGRESS_TITLE = "您的申请进度："
+PROGRESS_APPLICATION = "【{name}】申办编号：{number}，提交于 {at}"
+PROGRESS_PENDING_NUMBER = "报送中"
+PROGRESS_ITEM = "· {item}：{status}"
+PROGRESS_NOT_FOUND = "没有找到申办编号 {number} 的申请，请核对编号。"
+
+ANSWER_MATERIALS = "“{name}”需要的材料："
+ANSWER_DURATION = "“{name}”的办理时限："
+ANSWER_FEE = "“{name}”的收费："
+ANSWER_LOCATION = "“{name}”在哪办："
+ANSWER_ONLINE = "“{name}”能不能网上办："
+ANSWER_ONLINE_YES = "可以，全程在这里网上申请，结果可以邮寄或发电子证照。"
+ANSWER_ONLINE_WINDOW = "这件事的部分事项需要到窗口办理：{items}。可以先在这里网上申请、预约，再到窗口一次办结。"
+ANSWER_NO_THING = "请先告诉我您要办哪件事，我再告诉您具体要求。"
+BACK_TO = "我们接着刚才的："
+
+ELDERLY_OFFER = "看您已年满 60 岁：如果觉得字多，回复“长辈模式”可以切换，字更少、一次只问一件事。"
+ELDERLY_ON = "已切换到长辈模式。"
+ELDERLY_OFF = "已切换回标准模式。"
+PROXY_ASK = "您是替家里人办理吗？"
+PROXY_OPTIONS = {"self": "给自己办", "proxy": "替家人代办"}
+PROXY_RELATION = "请问您和办事人是什么关系？比如：子女、配偶、父母。"
+PROXY_RECORDED = "好的，记录为由{relation}代办。下面请填写办事人本人的信息。"
+FOOTER = ""  # appended to the last message of a turn (elderly/voice: how to reach a human)
+READBACK = "您填写的是：{value}，对吗？"
+READBACK_OPTIONS = {"yes": "对", "no": "不对，重新填"}
+GUIDE_SHORT = "办“{name}”需要您准备的："
+GUIDE_SHORT_LINE = "{n}. {name}"
+GUIDE_SHORT_NONE = "不需要您准备材料，全部可以共享调取。"
+GUIDE_SHORT_TAIL = "是否收费：{free}。"
+FEE_FREE = "不收费"
+FEE_SOME = "部分收费，开始办理前会说明"
+
+# ---- notices (after submission) ---------------------------------------------
+NOTICE_ACCEPTED = "好消息：您的“{name}”申请已被政务服务平台受理，申办编号 {number}。各事项的办理进展会及时告诉您，也可以随时回复“查进度”。"
+NOTICE_NEEDS_STAFF = "您的“{name}”申请需要工作人员人工核对，我们会尽快联系您，请保持电话畅通。给您添麻烦了。"
+NOTICE_STATUS = "您的“{name}”（申办编号 {number}）有新进展：{item} {status}。{note}"
+
+# ---- WeChat official account ----------------------------------------------------
+WECHAT_VOICE_UNHEARD = "抱歉，这段语音没能识别出来。请打字告诉我，或拨打 12345 政务服务便民热线。"
+WECHAT_UNSUPPORTED = "目前只能处理文字、语音和图片。请打字告诉我您要办什么事，回复“办事清单”可以看全部能办的事。"
+WECHAT_MORE_FOLLOWS = "（内容较多，其余部分随后发给您）"
+
+# ---- mini-program / 辽事通 API ----------------------------------------------------
+API_LOGIN_CODE = "请提供 wx.login 得到的 code"
+API_LOGIN_FAILED = "登录失败：微信登录凭证无效或已过期，请重新进入小程序"
+API_LOGIN_UNAVAILABLE = "微信登录服务暂时不可用，请稍后再试"
+API_TOKEN_REQUIRED = "请先登录（Authorization: Bearer <token>）"
+API_TOKEN_EXPIRED = "登录已过期，请重新登录"
+API_CHAT_BODY = "请提供 text（最多 2000 个字）或 choice"
+API_UNKNOWN_FIELD = "这件事的申请表里没有这一项"
+API_FORM_BODY = "请提供 answers：{字段: 填写内容}"
+API_FORM_INCOMPLETE = "申请表还没填完，不能提交"

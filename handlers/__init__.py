@@ -1,0 +1,1 @@
+"""aiohttp routes. Each module knows one wire format; none knows the dialogue."""

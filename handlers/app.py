@@ -1,0 +1,41 @@
+"""The application factory: one aiohttp app with every route."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot.nlu.training import follow_activations
+from bot.settings import Settings, get_settings
+from handlers import catalog_api, health, miniprogram, nlu_api, openapi, wechat
+from handlers.keys import SERVICES
+from handlers.services import build_services
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    settings = settings or get_settings()
+    app = web.Application(client_max_size=1024 * 1024)
+
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        services = await build_services(settings)
+        app[SERVICES] = services
+        # follow model activations made by any process (admin API anywhere)
+        stop = asyncio.Event()
+        follower = asyncio.create_task(follow_activations(services.nlu_trainer, services.nlu.replace_model, stop))
+        yield
+        stop.set()
+        done, _ = await asyncio.wait([follower], timeout=5)
+        if not done:
+            follower.cancel()
+        await services.close()
+
+    app.cleanup_ctx.append(services_ctx)
+    health.setup(app)
+    catalog_api.setup(app)
+    nlu_api.setup(app)
+    wechat.setup(app)
+    miniprogram.setup(app)
+    openapi.setup(app)
+    return app

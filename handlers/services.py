@@ -1,0 +1,184 @@
+"""The composition root: builds what the app and the worker share from settings.
+
+A test swaps any part by settings (another Redis URL, database, catalog
+folder), never by patching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.applications.delivery import OutboxDelivery
+from bot.applications.inbox import Inbox
+from bot.applications.repository import ApplicationRepository
+from bot.catalog import Catalog, load_catalog
+from bot.db import make_engine
+from bot.db.migrate import upgrade
+from bot.dialogue.engine import Engine
+from bot.dialogue.storage import SessionStore, UserQueue
+from bot.masking import mask_text
+from bot.messaging import WeChatMessages
+from bot.nlu.data import read_dir
+from bot.nlu.engine import EmbeddedNLU, NluConfig, userdict_of
+from bot.nlu.service import NluService
+from bot.nlu.store import NluStore
+from bot.nlu.training import NluTrainer
+from bot.redis_client import make_redis
+from bot.settings import Settings
+from integrations.elicense import ElicenseClient
+from integrations.platform import PlatformClient
+from integrations.rasa import RasaClient
+from integrations.wechat import WeChatApi
+
+
+@dataclass
+class Services:
+    settings: Settings
+    redis: Redis
+    db: AsyncEngine
+    catalog: Catalog
+    catalog_load_ms: float
+    nlu: NluService
+    nlu_store: NluStore
+    nlu_trainer: NluTrainer
+    applications: ApplicationRepository
+    dialogue: Engine
+    elicense: ElicenseClient | None
+    platform: PlatformClient | None
+    inbox: Inbox
+    wechat_api: WeChatApi | None
+
+    def wechat_messages(self) -> WeChatMessages | None:
+        """The worker's sender of queued WeChat messages; None while no WeChat API is configured."""
+        if self.wechat_api is None:
+            return None
+        s = self.settings
+        return WeChatMessages(
+            self.db,
+            s.vault(),
+            self.wechat_api,
+            self.inbox,
+            lease_seconds=s.outbox_lease_seconds,
+            max_delay=s.outbox_max_backoff_seconds,
+            poll_seconds=s.outbox_poll_seconds,
+        )
+
+    def delivery(self) -> OutboxDelivery | None:
+        """The outbox consumer of the worker; None while no platform is configured."""
+        if self.platform is None:
+            return None
+        s = self.settings
+        return OutboxDelivery(
+            db=self.db,
+            vault=self.settings.vault(),
+            catalog=self.catalog,
+            platform=self.platform,
+            inbox=self.inbox,
+            callback_url=f"{s.public_base_url.rstrip('/')}/callbacks/platform",
+            lease_seconds=s.outbox_lease_seconds,
+            max_delay=s.outbox_max_backoff_seconds,
+            poll_seconds=s.outbox_poll_seconds,
+        )
+
+    async def close(self) -> None:
+        await self.nlu.close()
+        if self.elicense is not None:
+            await self.elicense.close()
+        if self.platform is not None:
+            await self.platform.close()
+        await self.redis.aclose()
+        await self.db.dispose()
+
+
+def build_trainer(settings: Settings, store: NluStore, redis: Redis) -> NluTrainer:
+    config = NluConfig(
+        fallback_threshold=settings.nlu_fallback_threshold, ambiguity_threshold=settings.nlu_ambiguity_threshold
+    )
+    return NluTrainer(
+        store=store,
+        redis=redis,
+        config=config,
+        shipped=read_dir(settings.nlu_data_dir),
+        userdict=userdict_of(settings.nlu_data_dir),
+        eval_file=settings.nlu_eval_file,
+        margin=settings.nlu_activation_margin,
+    )
+
+
+async def build_nlu(settings: Settings, store: NluStore, trainer: NluTrainer) -> NluService:
+    """The active admin-trained version if there is one, else nlu_data/ as shipped."""
+    active = await store.active()
+    if active is not None:
+        embedded, version = await trainer.build(active.version), active.version
+    else:
+        embedded, version = await asyncio.to_thread(EmbeddedNLU.from_dir, settings.nlu_data_dir, trainer.config), None
+    rasa = None
+    if settings.nlu_backend == "rasa":
+        rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+
+    async def record(channel: str, text: str) -> None:
+        await store.record_fallback(channel, mask_text(text))
+
+    return NluService(embedded, rasa, on_fallback=record, version=version)
+
+
+async def build_services(settings: Settings, migrate: bool = True) -> Services:
+    if migrate:
+        # Idempotent; every process may start first on a fresh database.
+        await asyncio.to_thread(upgrade, settings.database_url)
+    started = time.perf_counter()
+    catalog = await asyncio.to_thread(load_catalog, settings.catalog_dir)
+    load_ms = (time.perf_counter() - started) * 1000
+    redis = make_redis(settings.redis_url)
+    db = make_engine(settings.database_url)
+    store = NluStore(db)
+    trainer = build_trainer(settings, store, redis)
+    nlu = await build_nlu(settings, store, trainer)
+    vault = settings.vault()
+    item_names = {t.id: {i.key: i.name for i in t.items} for t in catalog}
+    platform = None
+    if settings.platform_url:
+        platform = PlatformClient(
+            settings.platform_url, settings.platform_key.get_secret_value(), settings.platform_timeout_seconds
+        )
+    applications = ApplicationRepository(db, vault, item_names, platform)
+    inbox = Inbox(redis, vault)
+    elicense = None
+    if settings.elicense_url:
+        elicense = ElicenseClient(
+            settings.elicense_url, settings.elicense_key.get_secret_value(), settings.elicense_timeout_seconds
+        )
+    dialogue = Engine(
+        catalog=catalog,
+        nlu=nlu,
+        sessions=SessionStore(redis, vault, settings.session_ttl_days * 86400),
+        queue=UserQueue(redis, hold_seconds=settings.user_lock_seconds),
+        applications=applications,
+        shared=elicense,
+        inbox=inbox,
+    )
+    return Services(
+        nlu=nlu,
+        applications=applications,
+        dialogue=dialogue,
+        elicense=elicense,
+        platform=platform,
+        inbox=inbox,
+        wechat_api=(
+            WeChatApi(redis, settings.wechat_appid, settings.wechat_secret.get_secret_value(), settings.wechat_api_url)
+            if settings.wechat_api_url
+            else None
+        ),
+        nlu_store=store,
+        nlu_trainer=trainer,
+        settings=settings,
+        redis=redis,
+        db=db,
+        catalog=catalog,
+        catalog_load_ms=load_ms,
+    )

@@ -1,0 +1,224 @@
+"""The WeChat official account (公众号) callback: knows WeChat's wire format
+(signatures, safe-mode encryption, XML, passive replies, retries) and nothing
+of the dialogue. wechatpy does the format and the crypto.
+
+GET  /wechat   URL verification: signature check, echo ``echostr``
+POST /wechat   a message or event, plain or safe mode (``encrypt_type=aes``)
+
+WeChat waits 5 s and retries the same message up to three times. Each message
+(MsgId; FromUserName+CreateTime for events) is handled once across all
+processes; a retry gets the same reply. What does not fit in the passive
+reply, or is not ready within the budget, is queued in the outbox as
+customer-service messages (delivered by the WeChat sender, never dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import insert
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.replies import TextReply
+from wechatpy.utils import check_signature
+
+from bot.db.schema import outbox
+from bot.dialogue.messages import Inbound, Reply
+from bot.texts import standard as tx
+from handlers.keys import SERVICES
+from handlers.services import Services
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wechat"
+PASSIVE_LIMIT = 600  # characters in one passive text reply; longer ones are split
+DEDUP_SECONDS = 60  # WeChat's retries come within 15 s
+MENU_COMMANDS = {"CATALOG": "办事清单", "PROGRESS": "查进度", "ELDERLY": "长辈模式", "HUMAN": "转人工"}
+SUCCESS = "success"  # WeChat's “nothing to say now”
+PENDING = "…pending"
+
+
+def _cdata_safe(text: str) -> str:
+    # wechatpy puts text in CDATA without escaping; "]]>" would end it early
+    return text.replace("]]>", "]]]]><![CDATA[>")
+
+
+def _services(request: web.Request) -> Services:
+    return request.app[SERVICES]
+
+
+def _bad(status: int, reason: str) -> web.Response:
+    log.warning("wechat callback refused (%s): %s", status, reason)
+    return web.Response(status=status, text=reason)
+
+
+async def verify(request: web.Request) -> web.StreamResponse:
+    s = _services(request).settings
+    q = request.query
+    if not all(q.get(k) for k in ("signature", "timestamp", "nonce", "echostr")):
+        return _bad(400, "missing parameters")
+    try:
+        check_signature(s.wechat_token.get_secret_value(), q["signature"], q["timestamp"], q["nonce"])
+    except InvalidSignatureException:
+        return _bad(403, "bad signature")
+    return web.Response(text=q["echostr"])
+
+
+async def receive(request: web.Request) -> web.StreamResponse:
+    services = _services(request)
+    s = services.settings
+    q = request.query
+    if request.content_length is not None and request.content_length > s.wechat_max_body_bytes:
+        return _bad(413, "body too large")
+    body = await request.content.read(s.wechat_max_body_bytes + 1)
+    if len(body) > s.wechat_max_body_bytes:
+        return _bad(413, "body too large")
+    if not all(q.get(k) for k in ("timestamp", "nonce")):
+        return _bad(400, "missing parameters")
+    crypto: WeChatCrypto | None = None
+    try:
+        if q.get("encrypt_type") == "aes":
+            if s.wechat_aes_key is None:
+                return _bad(400, "safe mode is not configured")
+            crypto = WeChatCrypto(
+                s.wechat_token.get_secret_value(), s.wechat_aes_key.get_secret_value(), s.wechat_appid
+            )
+            xml = crypto.decrypt_message(body, q.get("msg_signature", ""), q["timestamp"], q["nonce"])
+        else:
+            check_signature(s.wechat_token.get_secret_value(), q.get("signature", ""), q["timestamp"], q["nonce"])
+            xml = body.decode("utf-8")
+        message = parse_message(xml)
+    except (InvalidSignatureException, InvalidAppIdException) as exc:
+        return _bad(403, type(exc).__name__)
+    except Exception as exc:  # wechatpy raises many raw types on garbage (ExpatError, KeyError, ValueError…)
+        return _bad(400, f"unreadable body: {type(exc).__name__}")
+    if not getattr(message, "source", None):
+        return _bad(400, "no sender")
+
+    text, answered_at = await _reply_text(services, message)
+    if text == SUCCESS:
+        return web.Response(text=SUCCESS)
+    # the first answer's time, so that a retry gets the very same reply
+    reply = TextReply(content=_cdata_safe(text), message=message, time=answered_at)
+    if crypto is not None:
+        return web.Response(
+            text=crypto.encrypt_message(reply, q["nonce"], q["timestamp"]), content_type="application/xml"
+        )
+    return web.Response(text=reply.render(), content_type="application/xml")
+
+
+def _dedup_key(message: Any) -> str:
+    msg_id = getattr(message, "id", None)
+    ident = str(msg_id) if msg_id else f"{message.source}:{message.create_time.timestamp():.0f}"
+    return f"wx:msg:{ident}"
+
+
+async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
+    """The passive reply to this message and when it was first answered, the
+    same for WeChat's retries of it. Kept encrypted: replies carry personal data."""
+    redis = services.redis
+    vault = services.settings.vault()
+    key = _dedup_key(message)
+    if not await redis.set(key, PENDING, nx=True, ex=DEDUP_SECONDS):
+        # a retry: wait for the first delivery's answer (it may be in another process)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + services.settings.wechat_reply_budget_seconds
+        while loop.time() < until:
+            stored = await redis.get(key)
+            if stored is not None and stored != PENDING:
+                first = json.loads(vault.decrypt(str(stored)))
+                return str(first["text"]), int(first["at"])
+            await asyncio.sleep(0.05)
+        return SUCCESS, int(time.time())
+    inbound = _inbound(message)
+    if isinstance(inbound, str):
+        answer = inbound
+    else:
+        answer = await _answer(services, inbound)
+    answered_at = int(time.time())
+    stored = vault.encrypt(json.dumps({"text": answer, "at": answered_at}, ensure_ascii=False))
+    await redis.set(key, stored, ex=DEDUP_SECONDS)
+    return answer, answered_at
+
+
+def _inbound(message: Any) -> Inbound | str:
+    """The message as the engine takes it, or a reply that needs no engine."""
+    user = f"{CHANNEL}:{message.source}"
+    kind = message.type
+    if kind == "text":
+        return Inbound(user=user, channel=CHANNEL, text=(message.content or "")[:2000])
+    if kind == "voice":
+        said = getattr(message, "recognition", None)
+        if not said:
+            return tx.WECHAT_VOICE_UNHEARD  # speech recognition service: integrations/asr.py (later)
+        return Inbound(user=user, channel=CHANNEL, text=said[:2000], voice=True)
+    if kind == "image":
+        return Inbound(
+            user=user, channel=CHANNEL, text="", metadata={"attachments": [f"wechat-media:{message.media_id}"]}
+        )
+    if kind == "event":
+        event = getattr(message, "event", "")
+        if event == "subscribe":
+            return Inbound(user=user, channel=CHANNEL, text="")
+        if event == "unsubscribe":
+            return SUCCESS  # later: stop WeChat notifications for this person
+        if event == "click" and getattr(message, "key", "") in MENU_COMMANDS:
+            return Inbound(user=user, channel=CHANNEL, text=MENU_COMMANDS[message.key])
+        return SUCCESS
+    return tx.WECHAT_UNSUPPORTED
+
+
+async def _answer(services: Services, inbound: Inbound) -> str:
+    """Run the engine within the budget; what is late or does not fit goes to the outbox."""
+    task = asyncio.ensure_future(services.dialogue.handle(inbound))
+    try:
+        replies = await asyncio.wait_for(asyncio.shield(task), services.settings.wechat_reply_budget_seconds)
+    except TimeoutError:
+        task.add_done_callback(lambda t: _late(services, inbound.user, t))
+        return SUCCESS
+    texts = _split(replies)
+    if len(texts) > 1:
+        await _queue_customer_service(services, inbound.user, texts[1:])
+        return texts[0] + "\n" + tx.WECHAT_MORE_FOLLOWS
+    return texts[0] if texts else SUCCESS
+
+
+def _split(replies: list[Reply]) -> list[str]:
+    """Replies joined into as few messages as fit the passive limit."""
+    out: list[str] = []
+    for r in replies:
+        if out and len(out[-1]) + 1 + len(r.text) <= PASSIVE_LIMIT:
+            out[-1] += "\n" + r.text
+        else:
+            out.append(r.text)
+    return out
+
+
+def _late(services: Services, user: str, task: asyncio.Future[list[Reply]]) -> None:
+    if task.cancelled() or task.exception() is not None:
+        log.error("a late WeChat turn failed: %s", task.exception() if not task.cancelled() else "cancelled")
+        return
+    pending = asyncio.ensure_future(_queue_customer_service(services, user, _split(task.result())))
+    pending.add_done_callback(lambda t: t.exception() and log.error("could not queue late replies: %s", t.exception()))
+
+
+async def _queue_customer_service(services: Services, user: str, texts: list[str]) -> None:
+    vault = services.settings.vault()
+    async with services.db.begin() as conn:
+        for text in texts:
+            payload = vault.encrypt(json.dumps({"user": user, "text": text}, ensure_ascii=False))
+            await conn.execute(
+                insert(outbox).values(kind="wechat_cs", ref=user[:64], payload=payload, next_at=datetime.now(UTC))
+            )
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/wechat", verify)
+    app.router.add_post("/wechat", receive)

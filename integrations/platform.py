@@ -1,0 +1,83 @@
+"""Client of the unified government service platform (docs/platform-api.md).
+
+Knows this one outside system: submit with an idempotency key, read an
+application's status, check a callback's signature. Errors are split in two:
+``PlatformUnavailable`` (try again later) and ``PlatformRefused`` (the request
+itself is wrong: retrying cannot help, people must look).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Any
+
+import aiohttp
+
+from bot.applications.ports import PlatformRefused, PlatformUnavailable, Submitted
+
+__all__ = ["PlatformClient", "PlatformRefused", "PlatformUnavailable", "Submitted", "sign", "signature_ok"]
+
+RETRYABLE = {401, 408, 425, 429}
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def signature_ok(secret: str, timestamp: str, body: bytes, signature: str, max_age: float = 300) -> bool:
+    """A callback is genuine and fresh (replays older than ``max_age`` seconds are refused)."""
+    try:
+        age = abs(time.time() - float(timestamp))
+    except ValueError:
+        return False
+    return age <= max_age and hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+class PlatformClient:
+    def __init__(self, base_url: str, api_key: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {api_key}"}
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout, headers=self.headers)
+        return self._session
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        try:
+            async with self._http().request(method, f"{self.base_url}{path}", **kwargs) as resp:
+                try:
+                    body = await resp.json(content_type=None)
+                except ValueError:
+                    body = None
+                return resp.status, body
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PlatformUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    async def submit(self, application_id: str, payload: dict[str, Any]) -> Submitted:
+        status, body = await self._call(
+            "POST", "/v1/applications", json=payload, headers={"Idempotency-Key": application_id}
+        )
+        if status in (200, 201) and isinstance(body, dict) and body.get("number"):
+            return Submitted(number=str(body["number"]), items=list(body.get("items") or []), replayed=status == 200)
+        if status in RETRYABLE or status >= 500 or status in (200, 201):
+            raise PlatformUnavailable(f"HTTP {status}")
+        message = body.get("message", "") if isinstance(body, dict) else ""
+        raise PlatformRefused(status, message)
+
+    async def status(self, number: str) -> list[dict[str, Any]] | None:
+        """Each item's status, or None when the platform does not know the number."""
+        code, body = await self._call("GET", f"/v1/applications/{number}")
+        if code == 404:
+            return None
+        if code != 200 or not isinstance(body, dict):
+            raise PlatformUnavailable(f"HTTP {code}")
+        return list(body.get("items") or [])
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()

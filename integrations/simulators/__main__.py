@@ -1,0 +1,44 @@
+"""Run one simulator on its own: ``python -m integrations.simulators elicense|platform --port P``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.settings import ROOT, get_settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m integrations.simulators")
+    parser.add_argument("system", choices=["elicense", "platform"])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--db", type=Path, default=ROOT / "var" / "sim" / "platform.db", help="platform: its storage")
+    parser.add_argument("--pace", type=float, help="platform: seconds between two steps of every item")
+    args = parser.parse_args()
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level)
+    if args.system == "elicense":
+        from integrations.simulators.elicense import create_app
+
+        app = create_app(settings.elicense_key.get_secret_value())
+        port = args.port or settings.elicense_sim_port
+    else:
+        from integrations.simulators.platform import PlatformSim
+
+        sim = PlatformSim(
+            args.db,
+            settings.platform_key.get_secret_value(),
+            settings.platform_callback_secret.get_secret_value(),
+            pace=args.pace if args.pace is not None else settings.platform_sim_pace_seconds,
+        )
+        app = sim.app()
+        port = args.port or settings.platform_sim_port
+    web.run_app(app, host=args.host, port=port, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Outbound WeChat: wechatpy's ``WeChatClient`` (its blocking calls run off the
+event loop), with the access token shared by all processes in Redis and a
+Redis lock around its refresh (wechatpy has none: two processes refreshing
+at once would invalidate each other's token).
+
+Errors: 40001/42001/40014 (token invalid or expired) → refresh and retry once;
+45009 (rate limit), HTTP errors, -1 (busy) → ``RetryLater``; 43004 (not
+following), 45015/45047 (outside the 48-hour window, over count) →
+``SendRefused(fallback=True)``; anything else → ``SendRefused(fallback=False)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from bot.messaging import SendRefused
+from bot.outbox import RetryLater
+
+TOKEN_ERRORS = {40001, 42001, 40014}
+RETRY_ERRORS = {45009, -1}
+FALLBACK_ERRORS = {43004, 45015, 45047}
+OFFICIAL_API = "https://api.weixin.qq.com"
+
+
+class _Client(WeChatClient):  # type: ignore[misc]
+    """wechatpy's client pointed at a configurable base URL (the simulator in tests)."""
+
+    def __init__(self, base_url: str, appid: str, secret: str, token: str | None, timeout: float) -> None:
+        super().__init__(appid, secret, access_token=token, timeout=timeout, auto_retry=False)
+        self.API_BASE_URL = f"{base_url}/cgi-bin/"
+        self._token_url = f"{base_url}/cgi-bin/token"
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        params = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
+        return self._fetch_access_token(url=self._token_url, params=params)  # type: ignore[no-any-return]
+
+
+class WeChatApi:
+    def __init__(
+        self, redis: Redis, appid: str, secret: str, base_url: str = OFFICIAL_API, timeout: float = 5.0
+    ) -> None:
+        self.redis = redis
+        self.appid = appid
+        self.secret = secret
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.token_key = f"wx:token:{appid}"
+
+    async def token(self, stale: str | None = None) -> str:
+        """The shared token; ``stale``: the one WeChat just refused, to be replaced."""
+        current = await self.redis.get(self.token_key)
+        if current and current != stale:
+            return str(current)
+        async with self.redis.lock(f"{self.token_key}:lock", timeout=15, blocking_timeout=15):
+            current = await self.redis.get(self.token_key)
+            if current and current != stale:
+                return str(current)  # another process refreshed while we waited
+            client = _Client(self.base_url, self.appid, self.secret, None, self.timeout)
+            try:
+                result = await asyncio.to_thread(client.fetch_access_token)
+            except WeChatClientException as exc:
+                raise RetryLater(f"token: {exc.errcode} {exc.errmsg}") from exc
+            except Exception as exc:  # requests' connection errors
+                raise RetryLater(f"token: {type(exc).__name__}") from exc
+            token = str(result["access_token"])
+            ttl = max(int(result.get("expires_in", 7200)) - 300, 60)  # refresh before WeChat expires it
+            await self.redis.set(self.token_key, token, ex=ttl)
+            return token
+
+    async def _call(self, action: Callable[[WeChatClient], Any]) -> Any:
+        stale: str | None = None
+        for attempt in (1, 2):
+            token = await self.token(stale)
+            client = _Client(self.base_url, self.appid, self.secret, token, self.timeout)
+            try:
+                return await asyncio.to_thread(action, client)
+            except WeChatClientException as exc:
+                code = exc.errcode
+                if code in TOKEN_ERRORS and attempt == 1:
+                    stale = token
+                    continue
+                if code is None or code in RETRY_ERRORS or code in TOKEN_ERRORS:
+                    raise RetryLater(f"{code}: {exc.errmsg}") from exc
+                raise SendRefused(code, str(exc.errmsg), fallback=code in FALLBACK_ERRORS) from exc
+            except Exception as exc:  # connection refused, timeouts (requests)
+                raise RetryLater(type(exc).__name__) from exc
+        raise RetryLater("token refused twice")
+
+    async def send_text(self, openid: str, text: str) -> None:
+        await self._call(lambda c: c.message.send_text(openid, text))
+
+    async def send_template(self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None) -> None:
+        await self._call(lambda c: c.message.send_template(openid, template_id, data, url=url))
+
+    async def code2session(self, js_code: str) -> dict[str, Any] | None:
+        """The mini-program login: a ``wx.login`` code → openid (and unionid); None for a bad code."""
+        params = {"appid": self.appid, "secret": self.secret, "js_code": js_code, "grant_type": "authorization_code"}
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as http,
+                http.get(f"{self.base_url}/sns/jscode2session", params=params) as resp,
+            ):
+                body = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise RetryLater(f"code2session: {type(exc).__name__}") from exc
+        if not isinstance(body, dict):
+            raise RetryLater("code2session: not JSON")
+        if body.get("errcode") in RETRY_ERRORS:
+            raise RetryLater(f"code2session: {body.get('errcode')}")
+        return body if body.get("openid") else None

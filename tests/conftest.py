@@ -1,0 +1,101 @@
+"""Shared fixtures: the project's real Redis, and every available SQL database.
+
+Database tests run on SQLite always and on PostgreSQL too when one is
+reachable (DATABASE_URL_PG, else a local server on 127.0.0.1:5432): each run
+gets a database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg
+import pytest
+import redis
+from aiohttp.test_utils import TestServer
+from cryptography.fernet import Fernet
+from psycopg import sql
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
+
+from bot.settings import ROOT, Settings
+from integrations.simulators.wechat import WeChatSim
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _pg_admin_url() -> str | None:
+    url = os.environ.get("DATABASE_URL_PG") or PG_DEFAULT
+    try:
+        with psycopg.connect(_libpq(url), connect_timeout=2):
+            return url
+    except psycopg.Error:
+        if "DATABASE_URL_PG" in os.environ:
+            raise  # asked for PostgreSQL explicitly: its absence is a failure
+        return None
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+PG_ADMIN = _pg_admin_url()
+DB_KINDS = ["sqlite", "postgresql"] if PG_ADMIN else ["sqlite"]
+
+
+def pytest_report_header() -> str:
+    return f"database back ends under test: {', '.join(DB_KINDS)}"
+
+
+@pytest.fixture(params=DB_KINDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    assert PG_ADMIN is not None
+    name = f"lnyjs_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The project's Redis (started by `make setup`), database 15, emptied for each test."""
+    base = urlparse(Settings().redis_url)
+    url = base._replace(path="/15").geturl()
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        catalog_dir=ROOT / "catalog",
+        data_keys=SecretStr(Fernet.generate_key().decode()),
+    )
+
+
+WECHAT_APPID, WECHAT_SECRET = "wx0123456789abcdef", "sim-secret"
+
+
+@pytest.fixture
+async def wechat() -> AsyncIterator[TestServer]:
+    """The WeChat API simulator over real HTTP (appid/secret above)."""
+    server = TestServer(WeChatSim(WECHAT_APPID, WECHAT_SECRET).app())
+    await server.start_server()
+    yield server
+    await server.close()

@@ -1,0 +1,33 @@
+"""Personal data is starred out of text before it is stored or shown to staff."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.masking import mask_text
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("身份证号11010519491231002X", "身份证号110105********002X"),
+        ("电话13912345678，麻烦回电", "电话139****5678，麻烦回电"),
+        ("我叫王小明，想给孩子上户口", "我叫王**，想给孩子上户口"),
+        ("卡号6222021234567890123", "卡号***************0123"),
+        # voice input reads numbers out: masked all the same
+        ("手机幺三九一二三四五六七八", "手机幺三九****五六七八"),
+        ("二一零一零二一九八零", "******一九八零"),
+    ],
+)
+def test_personal_data_is_masked(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize("text", ["孩子户口咋上", "二零二六年三月五号办的", "社保缴了12个月", "老爷子走了，后面要办啥"])
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert mask_text(text) == text
+
+
+def test_masking_keeps_length_so_offsets_still_point_right() -> None:
+    text = "我叫张三丰，电话13912345678，身份证11010519491231002X"
+    assert len(mask_text(text)) == len(text)

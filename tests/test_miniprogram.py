@@ -1,0 +1,151 @@
+"""The mini-program / 辽事通 API: login through the WeChat simulator, expiring
+tokens, the chat with structured replies, my applications; every response
+checked against the served OpenAPI document, which itself must be valid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient, TestServer
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from pydantic import SecretStr
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from bot.settings import Settings
+from handlers.app import create_app
+from tests.conftest import WECHAT_APPID as APPID
+from tests.conftest import WECHAT_SECRET as SECRET
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings, wechat: TestServer) -> TestClient:
+    configured = settings.model_copy(
+        update={
+            "wechat_appid": APPID,
+            "wechat_secret": SecretStr(SECRET),
+            "wechat_api_url": str(wechat.make_url("")).rstrip("/"),
+        }
+    )
+    return await aiohttp_client(create_app(configured))  # type: ignore[no-any-return]
+
+
+async def conforms(client: TestClient, resp: ClientResponse, path: str, method: str) -> dict[str, Any]:
+    """The response body matches what the OpenAPI document says for this status."""
+    doc = await (await client.get("/api/openapi.json")).json()
+    operation = doc["paths"][path][method]
+    assert str(resp.status) in operation["responses"], f"{resp.status} not documented for {method} {path}"
+    schema = operation["responses"][str(resp.status)]["content"]["application/json"]["schema"]
+    registry = Registry().with_resource("urn:api", Resource.from_contents(doc, default_specification=DRAFT202012))
+    body = await resp.json()
+    Draft202012Validator({"$ref": "urn:api" + schema["$ref"]}, registry=registry).validate(body)
+    return dict(body)
+
+
+async def login(client: TestClient, code: str = "code-of-wang") -> str:
+    resp = await client.post("/api/mp/login", json={"code": code})
+    assert resp.status == 200
+    return str((await conforms(client, resp, "/api/mp/login", "post"))["token"])
+
+
+async def test_the_document_is_valid_openapi(client: TestClient) -> None:
+    doc = await (await client.get("/api/openapi.json")).json()
+    validate(doc)
+    assert {"/api/mp/login", "/api/chat", "/api/me/applications"} <= set(doc["paths"])
+
+
+async def test_login_chat_and_my_applications(client: TestClient) -> None:
+    token = await login(client)
+    auth = {"Authorization": f"Bearer {token}"}
+    resp = await client.post("/api/chat", json={"text": "孩子刚出生，户口咋上"}, headers=auth)
+    body = await conforms(client, resp, "/api/chat", "post")
+    kinds = [r["kind"] for r in body["replies"]]
+    assert "guide" in kinds and "link" in kinds and kinds[-1] == "choices"
+    start = next(o for o in body["replies"][-1]["options"] if o["payload"] == "start")
+    resp = await client.post("/api/chat", json={"choice": start["payload"]}, headers=auth)
+    body = await conforms(client, resp, "/api/chat", "post")
+    assert body["replies"][-1]["kind"] == "choices"  # the first eligibility question
+    resp = await client.get("/api/me/applications", headers=auth)
+    assert (await conforms(client, resp, "/api/me/applications", "get")) == {"applications": []}
+    # the same person logging in again continues the same conversation
+    again = {"Authorization": f"Bearer {await login(client)}"}
+    resp = await client.post("/api/chat", json={"text": "是"}, headers=again)
+    body = await conforms(client, resp, "/api/chat", "post")
+    assert "辽宁户口" in body["replies"][-1]["text"]
+
+
+async def test_refusals_are_clear_4xx(client: TestClient) -> None:
+    resp = await client.post("/api/mp/login", json={"code": "bad-code"})
+    assert resp.status == 401 and "登录失败" in (await conforms(client, resp, "/api/mp/login", "post"))["message"]
+    resp = await client.post("/api/mp/login", data="{{{")
+    assert resp.status == 400
+    await conforms(client, resp, "/api/mp/login", "post")
+    for headers in ({}, {"Authorization": "Bearer forged"}):
+        resp = await client.post("/api/chat", json={"text": "你好"}, headers=headers)
+        assert resp.status == 401
+        await conforms(client, resp, "/api/chat", "post")
+    token = await login(client)
+    for payload in ({}, {"text": "  "}, {"text": "长" * 2001}, ["你好"]):
+        resp = await client.post("/api/chat", json=payload, headers={"Authorization": f"Bearer {token}"})
+        assert resp.status == 400, payload
+        await conforms(client, resp, "/api/chat", "post")
+
+
+async def test_the_form_outside_chat_shares_the_draft_and_submits(client: TestClient) -> None:
+    token = await login(client, "code-of-form")
+    auth = {"Authorization": f"Bearer {token}"}
+    resp = await client.get("/api/things/newborn/form", headers=auth)
+    form = await conforms(client, resp, "/api/things/{id}/form", "get")
+    assert [f["id"] for f in form["fields"]][:3] == ["applicant_name", "applicant_id_card", "applicant_phone"]
+    assert any(m.startswith("applicant_name") for m in form["missing"])
+
+    resp = await client.put(
+        "/api/things/newborn/draft",
+        json={"answers": {"applicant_name": "王丽", "applicant_id_card": "210102199003074520", "nope": "x"}},
+        headers=auth,
+    )
+    saved = await conforms(client, resp, "/api/things/{id}/draft", "put")
+    assert saved["problems"]["applicant_id_card"] == "身份证号第 18 位校验码不对，可能有一位输错了，请核对。"
+    assert "nope" in saved["problems"] and "applicant_name" not in saved["problems"]
+    # the chat sees what the form saved, and asks what is still open
+    resp = await client.post("/api/chat", json={"text": "查看已填"}, headers=auth)
+    assert "申请人姓名：王*" in (await resp.json())["replies"][0]["text"]
+
+    resp = await client.post("/api/things/newborn/submit", headers=auth)
+    assert resp.status == 422
+    incomplete = await conforms(client, resp, "/api/things/{id}/submit", "post")
+    assert incomplete["missing"]
+
+    answers = {
+        "applicant_id_card": "210102199003074522", "applicant_phone": "13840012345", "applicant_relation": "母亲",
+        "parents_married": "是", "other_parent_name": "李强", "other_parent_id_card": "210102198811203017",
+        "child_name": "李沐阳", "child_gender": "男", "child_birth_date": "2026年11月3日",
+        "birth_hospital": "盛京医院", "settle_with": "随母亲", "settle_household": "父母本人户",
+        "household_address": "沈阳市和平区南京南街1号2-3-1", "card_delivery": "网点自取",
+    }  # fmt: skip
+    resp = await client.put("/api/things/newborn/draft", json={"answers": answers}, headers=auth)
+    saved = await conforms(client, resp, "/api/things/{id}/draft", "put")
+    assert saved["problems"] == {} and saved["form"]["missing"] == [], saved
+    resp = await client.post("/api/things/newborn/submit", headers=auth)
+    assert resp.status == 201
+    created = await conforms(client, resp, "/api/things/{id}/submit", "post")
+    resp = await client.get("/api/me/applications", headers=auth)
+    apps = (await conforms(client, resp, "/api/me/applications", "get"))["applications"]
+    assert [a["id"] for a in apps] == [created["id"]] and apps[0]["thing"] == "newborn"
+
+
+async def test_form_routes_refuse_clearly(client: TestClient) -> None:
+    token = await login(client, "code-of-refusals")
+    auth = {"Authorization": f"Bearer {token}"}
+    resp = await client.get("/api/things/no_such_thing/form", headers=auth)
+    assert resp.status == 404
+    await conforms(client, resp, "/api/things/{id}/form", "get")
+    for body in ({}, {"answers": {}}, {"answers": ["x"]}):
+        resp = await client.put("/api/things/newborn/draft", json=body, headers=auth)
+        assert resp.status == 400, body
+        await conforms(client, resp, "/api/things/{id}/draft", "put")
+    resp = await client.post("/api/things/newborn/submit")
+    assert resp.status == 401

@@ -1,0 +1,111 @@
+"""The training data is complete Rasa 3.1 data for the fixed intents, and the
+embedded engine meets the bar on the held-out test set."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.nlu.data import read_dir, read_file
+from bot.nlu.engine import FALLBACK, EmbeddedNLU
+from bot.nlu.evaluate import evaluate
+from bot.settings import ROOT
+
+DATA = ROOT / "nlu_data"
+HELD_OUT = ROOT / "tests" / "data" / "nlu_test.yml"
+THING_IDS = [e["id"] for e in yaml.safe_load((ROOT / "catalog" / "list" / "one_things.yaml").read_text("utf-8"))]
+GENERAL = [
+    "greet", "goodbye", "thanks", "affirm", "deny", "cancel", "check_progress", "human_handoff", "complaint",
+    "ask_materials", "ask_duration", "ask_fee", "ask_location", "ask_online", "elderly_mode", "out_of_scope",
+]  # fmt: skip
+INTENTS = sorted([f"thing_{i}" for i in THING_IDS] + GENERAL)
+
+
+@pytest.fixture(scope="module")
+def training():  # type: ignore[no-untyped-def]
+    return read_dir(DATA)
+
+
+@pytest.fixture(scope="module")
+def nlu() -> EmbeddedNLU:
+    return EmbeddedNLU.from_dir(DATA)
+
+
+def test_files_are_rasa_3_1() -> None:
+    for path in DATA.glob("*.yml"):
+        doc = yaml.safe_load(path.read_text("utf-8"))
+        assert "recipe" in doc or doc.get("version") == "3.1", path.name
+
+
+def test_intents_are_exactly_the_fixed_names(training) -> None:  # type: ignore[no-untyped-def]
+    assert training.intents == INTENTS
+
+
+def test_every_thing_intent_has_enough_varied_examples(training) -> None:  # type: ignore[no-untyped-def]
+    by_intent = training.by_intent()
+    for intent in INTENTS:
+        texts = [e.text for e in by_intent[intent]]
+        assert len(texts) >= (25 if intent.startswith("thing_") else 20), intent
+        assert len(set(texts)) == len(texts), f"{intent} repeats an example"
+    texts = [e.text for e in training.examples]
+    dupes = {t for t in texts if texts.count(t) > 1}
+    assert not dupes, f"examples under two intents: {sorted(dupes)[:5]}"
+
+
+def test_entities_cover_liaoning_and_structured_values(training) -> None:  # type: ignore[no-untyped-def]
+    canonical = {name: {training.synonyms.get(v, v) for v in training.lookups[name]} for name in ("city", "district")}
+    assert len(canonical["city"]) == 14 and "沈阳市" in canonical["city"]
+    assert len(canonical["district"]) >= 95
+    assert {"id_card", "phone", "uscc", "application_no"} <= set(training.regexes)
+    annotated = {s.entity for e in training.examples for s in e.entities}
+    assert {"city", "application_no", "phone"} <= annotated
+    assert sum(f.read_text("utf-8").count("\n") for f in (DATA / "jieba").glob("*.txt")) >= 300
+
+
+def test_held_out_set_is_separate_and_large_enough(training) -> None:  # type: ignore[no-untyped-def]
+    test = read_file(HELD_OUT).by_intent()
+    assert sorted(test) == INTENTS
+    assert all(len(v) >= 8 for v in test.values())
+    seen = {e.text for e in training.examples}
+    leaked = [e.text for v in test.values() for e in v if e.text in seen]
+    assert len(leaked) <= 0.02 * sum(len(v) for v in test.values()), leaked
+
+
+def test_embedded_engine_meets_the_bar_on_held_out_data(nlu: EmbeddedNLU) -> None:
+    result = evaluate(nlu.parse_many, read_file(HELD_OUT).examples)
+    summary = result.summary("embedded")
+    assert summary["accuracy"] >= 0.93, summary
+    assert summary["out_of_scope_recall"] >= 0.8, summary
+
+
+def test_life_events_that_never_name_the_service(nlu: EmbeddedNLU) -> None:
+    for text, intent in [
+        ("我媳妇刚生了，孩子户口咋上", "thing_newborn"),
+        ("老爷子走了，后面要办啥", "thing_posthumous_affairs"),
+    ]:
+        assert nlu.parse(text)["intent"]["name"] == intent, text
+
+
+def test_nonsense_falls_back_or_is_out_of_scope(nlu: EmbeddedNLU) -> None:
+    for text in ["今天天气咋样", "给我讲个笑话", "qwertyuiop"]:
+        assert nlu.parse(text)["intent"]["name"] in {"out_of_scope", FALLBACK}, text
+
+
+def test_cli_writes_rasa_style_reports(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.nlu", "test", "--nlu", str(HELD_OUT), "--out", str(tmp_path)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(summary) >= {"accuracy", "macro_f1", "n", "backend"} and summary["n"] >= 8 * len(INTENTS)
+    report = json.loads((tmp_path / "intent_report.json").read_text("utf-8"))
+    assert {"accuracy", "macro avg", "weighted avg"} <= set(report)
+    assert set(report["thing_newborn"]) >= {"precision", "recall", "f1-score", "support", "confused_with"}
+    errors = json.loads((tmp_path / "intent_errors.json").read_text("utf-8"))
+    assert all(e["intent"] != e["intent_prediction"]["name"] for e in errors)
+    assert (tmp_path / "intent_confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
