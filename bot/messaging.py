@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.applications.inbox import Inbox
 from bot.crypto import Vault
 from bot.outbox import OutboxConsumer
+from bot.people.contacts import ContactBook
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +38,23 @@ class TextSender(Protocol):
 class WeChatMessages(OutboxConsumer):
     kinds = ("wechat_cs",)
 
-    def __init__(self, db: AsyncEngine, vault: Vault, sender: TextSender, inbox: Inbox, **timing: Any) -> None:
+    def __init__(
+        self, db: AsyncEngine, vault: Vault, sender: TextSender, inbox: Inbox, contacts: ContactBook, **timing: Any
+    ) -> None:
         super().__init__(db, **timing)
         self.vault = vault
         self.sender = sender
         self.inbox = inbox
+        self.contacts = contacts
 
     async def handle(self, row: Any) -> None:
         payload = json.loads(self.vault.decrypt(row.payload))
         user, text = payload["user"], payload["text"]
+        if not await self.contacts.follows(user):
+            # they unfollowed: WeChat is no longer ours to use; the inbox keeps it for their return
+            await self.inbox.put(user, row.id, {"kind": "message", "text": text})
+            await self.finish(row.id, error="not following: kept in the inbox")
+            return
         try:
             await self.sender.send_text(user.removeprefix(WECHAT_PREFIX), text)
         except SendRefused as exc:

@@ -80,6 +80,24 @@ class Settings(BaseSettings):
     wechat_api_url: str | None = Field(
         None, description="WeChat API base (https://api.weixin.qq.com); unset: WeChat messages wait in the outbox"
     )
+    miniprogram_appid: str = Field(
+        "wx1111111111111111", description="the mini-program's AppID (login, subscribe messages)"
+    )
+    miniprogram_secret: SecretStr = Field(SecretStr("dev-mp-secret"), description="the mini-program's AppSecret")
+    wechat_progress_template: str = Field(
+        "dev-progress-template", description="official account template (办件进度通知) for progress notices"
+    )
+    miniprogram_progress_template: str = Field(
+        "dev-mp-progress-template", description="mini-program subscribe-message template for progress notices"
+    )
+    liaoshitong_identity_key: SecretStr = Field(
+        SecretStr("dev-liaoshitong-key"), description="HMAC key 辽事通 signs its real-name identity vouchers with"
+    )
+    identity_voucher_max_age_seconds: int = Field(600, description="an older identity voucher is refused")
+    asr_url: str | None = Field(
+        None, description="speech recognition (FunASR runtime HTTP server) for voice without WeChat's transcript"
+    )
+    asr_timeout_seconds: float = Field(8.0, description="a slower recognition counts as failed")
     wechat_sim_port: int = Field(8093, description="port of the WeChat API simulator started by `run`")
     wechat_max_body_bytes: int = Field(64 * 1024, description="larger callback bodies are refused (413)")
     simulators: bool = Field(

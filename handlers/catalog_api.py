@@ -1,8 +1,12 @@
-"""Read-only catalog API: GET /api/things, GET /api/things/{id}."""
+"""Read-only catalog API: GET /api/things (by category and keyword),
+GET /api/things/{id} (one guide in full, with its 一次告知 text)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict
 
 from bot.catalog.export import summary_of, thing_to_dict
 from bot.catalog.render import render_guide
@@ -10,6 +14,39 @@ from bot.texts import standard as tx
 from handlers.keys import SERVICES
 
 CATEGORIES = ("个人", "法人")
+
+
+class ItemOut(BaseModel):
+    key: str
+    name: str
+    dept: str
+
+
+class ThingSummary(BaseModel):
+    id: str
+    seq: int
+    name: str
+    category: Literal["个人", "法人"]
+    summary: str
+    lead: list[str]
+    items: list[ItemOut]
+    version: int
+
+
+class ThingsOut(BaseModel):
+    things: list[ThingSummary]
+    count: int
+
+
+class GuideOut(BaseModel):
+    """One guide: every element of the catalog file (see docs/catalog.md), and ``notice``."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: str
+    category: Literal["个人", "法人"]
+    summary: str
+    notice: str  # the whole guide as one text: 一次告知
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -24,7 +61,8 @@ async def list_things(request: web.Request) -> web.Response:
     things = catalog.search(request.query.get("q", ""))
     if category:
         things = [t for t in things if t.category == category]
-    return web.json_response({"things": [summary_of(t) for t in things], "count": len(things)})
+    out = ThingsOut.model_validate({"things": [summary_of(t) for t in things], "count": len(things)})
+    return web.json_response(out.model_dump(mode="json"))
 
 
 async def get_thing(request: web.Request) -> web.Response:

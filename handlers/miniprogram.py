@@ -2,9 +2,11 @@
 dialogue. The contract is served as OpenAPI at /api/openapi.json
 (``handlers/openapi.py``), and tests check responses against it.
 
-POST /api/mp/login            {"code"} (wx.login) → {"token", "expires_in"}
+POST /api/mp/login            {"code", "identity"?} (wx.login; 辽事通's signed 实名) → {"token", …}
 POST /api/chat                {"text"} or {"choice"} → {"replies": [Reply…]}
-GET  /api/me/applications     → {"applications": [...]}: per-item status
+GET  /api/me/applications     → {"applications": [...]}: per-item status, finished, rating
+POST /api/me/applications/{id}/rating   {"score": 1-5, "comment"} (好差评, once, when finished)
+POST /api/me/subscriptions    what wx.requestSubscribeMessage answered → grants recorded
 GET  /api/things/{id}/form    the merged form: fields, what is filled, what is missing
 PUT  /api/things/{id}/draft   {"answers": {field: text}}: saved with the chat's validators
 POST /api/things/{id}/submit  → 201 {"id"}, or 422 with what is missing
@@ -13,17 +15,22 @@ The form pages and the chat share one draft: a field filled in either shows in b
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
+from bot.applications.ratings import FINISHED, Rated
 from bot.crypto import InvalidToken
 from bot.dialogue.messages import Inbound, Reply
 from bot.outbox import RetryLater
+from bot.settings import Settings
 from bot.texts import standard as tx
+from bot.validators import id_card_problem
 from handlers.auth import error
 from handlers.keys import SERVICES
 from handlers.services import Services
@@ -32,13 +39,45 @@ CHANNEL = "miniprogram"
 TOKEN_SECONDS = 7200
 
 
+class IdentityVoucher(BaseModel):
+    """辽事通's word for who is logged in (实名认证): HMAC-SHA256, hex, of
+    ``"{id_number}|{name}|{issued_at}"`` under the key shared with 辽事通."""
+
+    name: str = Field(min_length=1, max_length=30)
+    id_number: str = Field(min_length=18, max_length=18)
+    issued_at: int  # Unix seconds
+    signature: str = Field(min_length=64, max_length=64)
+
+
 class LoginIn(BaseModel):
     code: str = Field(min_length=1, max_length=128)
+    identity: IdentityVoucher | None = None  # only from 辽事通; absent in WeChat
 
 
 class LoginOut(BaseModel):
     token: str
     expires_in: int
+    verified: bool = False  # a real-name identity came with the login and will fill the applicant's part
+
+
+class GrantsIn(BaseModel):
+    """What wx.requestSubscribeMessage answered, per template id."""
+
+    results: dict[str, Literal["accept", "reject", "ban", "filter"]] = Field(min_length=1, max_length=3)
+
+
+class GrantsOut(BaseModel):
+    granted: dict[str, int]  # template id -> messages it now allows
+
+
+class RatingIn(BaseModel):
+    score: int = Field(ge=1, le=5)  # 1 非常不满意 … 5 非常满意
+    comment: str = Field(default="", max_length=500)
+
+
+class RatingOut(BaseModel):
+    application: str
+    score: int
 
 
 class ChatIn(BaseModel):
@@ -63,6 +102,8 @@ class Application(BaseModel):
     status: str
     at: str
     items: list[ItemStatus]
+    finished: bool  # every item decided: it may be rated
+    rating: int | None  # the person's score, once rated
 
 
 class ApplicationsOut(BaseModel):
@@ -122,8 +163,7 @@ async def _json(request: web.Request, model: type[BaseModel]) -> Any:
         return None
 
 
-def _user(request: web.Request) -> str | web.Response:
-    """The person behind the bearer token: ``mp:<openid>``."""
+def _claims(request: web.Request) -> dict[str, Any] | web.Response:
     token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not token:
         return error(401, "login_required", tx.API_TOKEN_REQUIRED)
@@ -131,7 +171,25 @@ def _user(request: web.Request) -> str | web.Response:
         claims = json.loads(_services(request).settings.vault().decrypt(token, ttl=TOKEN_SECONDS))
     except (InvalidToken, ValueError):
         return error(401, "token_expired", tx.API_TOKEN_EXPIRED)
-    return f"mp:{claims['openid']}"
+    return dict(claims)
+
+
+def _user(request: web.Request) -> str | web.Response:
+    """The person behind the bearer token: ``mp:<openid>``."""
+    claims = _claims(request)
+    return claims if isinstance(claims, web.Response) else f"mp:{claims['openid']}"
+
+
+def _voucher_problem(settings: Settings, v: IdentityVoucher) -> str | None:
+    key = settings.liaoshitong_identity_key.get_secret_value().encode()
+    expected = hmac.new(key, f"{v.id_number}|{v.name}|{v.issued_at}".encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, v.signature.lower()):
+        return tx.API_IDENTITY_SIGNATURE
+    if abs(time.time() - v.issued_at) > settings.identity_voucher_max_age_seconds:
+        return tx.API_IDENTITY_EXPIRED
+    if id_card_problem(v.id_number.upper()) is not None:
+        return tx.API_IDENTITY_SIGNATURE  # signed, yet not an ID number: not 辽事通's doing
+    return None
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -139,29 +197,37 @@ async def login(request: web.Request) -> web.StreamResponse:
     if body is None:
         return error(400, "bad_request", tx.API_LOGIN_CODE)
     services = _services(request)
-    if services.wechat_api is None:
+    if body.identity is not None:
+        problem = _voucher_problem(services.settings, body.identity)
+        if problem is not None:
+            return error(401, "identity_refused", problem)
+    if services.miniprogram_api is None:
         return error(503, "login_unavailable", tx.API_LOGIN_UNAVAILABLE)
     try:
-        session = await services.wechat_api.code2session(body.code)
+        session = await services.miniprogram_api.code2session(body.code)
     except RetryLater:
         return error(503, "login_unavailable", tx.API_LOGIN_UNAVAILABLE)
     if session is None:
         return error(401, "login_failed", tx.API_LOGIN_FAILED)
     # Fernet: signed, encrypted and time-stamped, so expiry needs no server state
-    claims = {"openid": session.get("unionid") or session["openid"], "iat": int(time.time())}
-    token = services.settings.vault().encrypt(json.dumps(claims))
-    return web.json_response(LoginOut(token=token, expires_in=TOKEN_SECONDS).model_dump())
+    claims: dict[str, Any] = {"openid": session.get("unionid") or session["openid"], "iat": int(time.time())}
+    if body.identity is not None:  # the token is encrypted: the identity stays unreadable to the client
+        claims["verified"] = {"name": body.identity.name, "id_number": body.identity.id_number.upper()}
+    token = services.settings.vault().encrypt(json.dumps(claims, ensure_ascii=False))
+    out = LoginOut(token=token, expires_in=TOKEN_SECONDS, verified=body.identity is not None)
+    return web.json_response(out.model_dump())
 
 
 async def chat(request: web.Request) -> web.StreamResponse:
-    user = _user(request)
-    if isinstance(user, web.Response):
-        return user
+    claims = _claims(request)
+    if isinstance(claims, web.Response):
+        return claims
     body = await _json(request, ChatIn)
     if body is None or (not body.text.strip() and not body.choice):
         return error(400, "bad_request", tx.API_CHAT_BODY)
+    metadata = {"verified": claims["verified"]} if "verified" in claims else {}
     replies = await _services(request).dialogue.handle(
-        Inbound(user=user, channel=CHANNEL, text=body.text, choice=body.choice)
+        Inbound(user=f"mp:{claims['openid']}", channel=CHANNEL, text=body.text, choice=body.choice, metadata=metadata)
     )
     return web.json_response(ChatOut(replies=replies).model_dump(mode="json"))
 
@@ -170,14 +236,55 @@ async def my_applications(request: web.Request) -> web.StreamResponse:
     user = _user(request)
     if isinstance(user, web.Response):
         return user
-    apps = await _services(request).applications.progress(user)
+    services = _services(request)
+    apps = await services.applications.progress(user)
+    rated = await services.ratings.of(user)
+    for a in apps:
+        a["finished"] = bool(a["items"]) and all(i["status"] in FINISHED for i in a["items"])
+        a["rating"] = rated.get(a["id"])
     return web.json_response(ApplicationsOut.model_validate({"applications": apps}).model_dump(mode="json"))
+
+
+async def record_grants(request: web.Request) -> web.StreamResponse:
+    user = _user(request)
+    if isinstance(user, web.Response):
+        return user
+    body = await _json(request, GrantsIn)
+    if body is None:
+        return error(400, "bad_request", tx.API_GRANTS_BODY)
+    services = _services(request)
+    known = {services.settings.miniprogram_progress_template}
+    unknown = set(body.results) - known
+    if unknown:
+        return error(400, "unknown_template", tx.API_GRANTS_UNKNOWN)
+    granted = await services.contacts.record_grants(user, body.results)
+    return web.json_response(GrantsOut(granted=granted).model_dump())
+
+
+async def rate(request: web.Request) -> web.StreamResponse:
+    user = _user(request)
+    if isinstance(user, web.Response):
+        return user
+    body = await _json(request, RatingIn)
+    if body is None:
+        return error(400, "bad_request", tx.API_RATING_BODY)
+    app_id = request.match_info["id"]
+    outcome = await _services(request).ratings.rate(user, app_id, body.score, body.comment.strip())
+    if outcome is Rated.not_found:
+        return error(404, "not_found", tx.API_APPLICATION_NOT_FOUND)
+    if outcome is Rated.not_finished:
+        return error(409, "not_finished", tx.API_RATING_NOT_FINISHED)
+    if outcome is Rated.already:
+        return error(409, "already_rated", tx.API_RATING_ALREADY)
+    return web.json_response(RatingOut(application=app_id, score=body.score).model_dump(), status=201)
 
 
 def setup(app: web.Application) -> None:
     app.router.add_post("/api/mp/login", login)
     app.router.add_post("/api/chat", chat)
     app.router.add_get("/api/me/applications", my_applications)
+    app.router.add_post("/api/me/applications/{id}/rating", rate)
+    app.router.add_post("/api/me/subscriptions", record_grants)
     app.router.add_get("/api/things/{id}/form", get_form)
     app.router.add_put("/api/things/{id}/draft", save_draft)
     app.router.add_post("/api/things/{id}/submit", submit)

@@ -10,16 +10,24 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from handlers import catalog_api as catalog
 from handlers import miniprogram as mp
 
 REF = "#/components/schemas/{model}"
 THING = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "a one-thing id"}
+APPLICATION = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
+               "description": "an application id (from my applications)"}  # fmt: skip
+SEARCH = [
+    {"name": "category", "in": "query", "required": False, "schema": {"enum": ["个人", "法人"]}},
+    {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}, "description": "a keyword"},
+]
 
 
 def _schemas() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
         mp.LoginIn, mp.LoginOut, mp.ChatIn, mp.ChatOut, mp.ApplicationsOut, mp.ErrorOut,
         mp.FormOut, mp.DraftIn, mp.DraftOut, mp.SubmitOut, mp.IncompleteOut,
+        mp.GrantsIn, mp.GrantsOut, mp.RatingIn, mp.RatingOut, catalog.ThingsOut, catalog.GuideOut,
     ]  # fmt: skip
     _, top = models_json_schema([(m, "serialization") for m in models], ref_template=REF)
     return dict(top.get("$defs", {}))
@@ -64,6 +72,20 @@ def document() -> dict[str, Any]:
                     "responses": {"200": _answer("ChatOut", "the replies"), "400": error, "401": error},
                 }
             },
+            "/api/things": {
+                "get": {
+                    "summary": "the one-things, by category and keyword",
+                    "parameters": SEARCH,
+                    "responses": {"200": _answer("ThingsOut", "in the provincial list's order"), "400": error},
+                }
+            },
+            "/api/things/{id}": {
+                "get": {
+                    "summary": "one guide in full, with its 一次告知 text",
+                    "parameters": [THING],
+                    "responses": {"200": _answer("GuideOut", "the guide"), "404": error},
+                }
+            },
             "/api/things/{id}/form": {
                 "get": {
                     "summary": "the merged form of a one-thing, with what is filled and what is missing",
@@ -104,6 +126,29 @@ def document() -> dict[str, Any]:
                     "summary": "my applications with each item's status",
                     "security": bearer,
                     "responses": {"200": _answer("ApplicationsOut", "newest first"), "401": error},
+                }
+            },
+            "/api/me/applications/{id}/rating": {
+                "post": {
+                    "summary": "rate a finished application (好差评), once",
+                    "security": bearer,
+                    "parameters": [APPLICATION],
+                    "requestBody": _body("RatingIn"),
+                    "responses": {
+                        "201": _answer("RatingOut", "recorded"),
+                        "400": error,
+                        "401": error,
+                        "404": error,
+                        "409": error,
+                    },
+                }
+            },
+            "/api/me/subscriptions": {
+                "post": {
+                    "summary": "record what wx.requestSubscribeMessage answered (each accept: one message)",
+                    "security": bearer,
+                    "requestBody": _body("GrantsIn"),
+                    "responses": {"200": _answer("GrantsOut", "messages allowed now"), "400": error, "401": error},
                 }
             },
         },

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.applications.delivery import OutboxDelivery
 from bot.applications.inbox import Inbox
+from bot.applications.ratings import Ratings
 from bot.applications.repository import ApplicationRepository
 from bot.catalog import Catalog, load_catalog
 from bot.db import make_engine
@@ -28,8 +29,10 @@ from bot.nlu.engine import EmbeddedNLU, NluConfig, userdict_of
 from bot.nlu.service import NluService
 from bot.nlu.store import NluStore
 from bot.nlu.training import NluTrainer
+from bot.people.contacts import ContactBook
 from bot.redis_client import make_redis
 from bot.settings import Settings
+from integrations.asr import AsrClient
 from integrations.elicense import ElicenseClient
 from integrations.platform import PlatformClient
 from integrations.rasa import RasaClient
@@ -52,6 +55,10 @@ class Services:
     platform: PlatformClient | None
     inbox: Inbox
     wechat_api: WeChatApi | None
+    contacts: ContactBook
+    ratings: Ratings
+    miniprogram_api: WeChatApi | None
+    asr: AsrClient | None
 
     def wechat_messages(self) -> WeChatMessages | None:
         """The worker's sender of queued WeChat messages; None while no WeChat API is configured."""
@@ -63,6 +70,7 @@ class Services:
             s.vault(),
             self.wechat_api,
             self.inbox,
+            self.contacts,
             lease_seconds=s.outbox_lease_seconds,
             max_delay=s.outbox_max_backoff_seconds,
             poll_seconds=s.outbox_poll_seconds,
@@ -91,6 +99,8 @@ class Services:
             await self.elicense.close()
         if self.platform is not None:
             await self.platform.close()
+        if self.asr is not None:
+            await self.asr.close()
         await self.redis.aclose()
         await self.db.dispose()
 
@@ -169,6 +179,19 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         elicense=elicense,
         platform=platform,
         inbox=inbox,
+        contacts=ContactBook(db),
+        ratings=Ratings(db, vault),
+        miniprogram_api=(
+            WeChatApi(
+                redis,
+                settings.miniprogram_appid,
+                settings.miniprogram_secret.get_secret_value(),
+                settings.wechat_api_url,
+            )
+            if settings.wechat_api_url
+            else None
+        ),
+        asr=AsrClient(settings.asr_url, settings.asr_timeout_seconds) if settings.asr_url else None,
         wechat_api=(
             WeChatApi(redis, settings.wechat_appid, settings.wechat_secret.get_secret_value(), settings.wechat_api_url)
             if settings.wechat_api_url

@@ -31,9 +31,13 @@ from wechatpy.utils import check_signature
 
 from bot.db.schema import outbox
 from bot.dialogue.messages import Inbound, Reply
+from bot.dialogue.messages import TextReply as EngineText
+from bot.messaging import SendRefused
+from bot.outbox import RetryLater
 from bot.texts import standard as tx
 from handlers.keys import SERVICES
 from handlers.services import Services
+from integrations.asr import AsrUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +141,7 @@ async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
                 return str(first["text"]), int(first["at"])
             await asyncio.sleep(0.05)
         return SUCCESS, int(time.time())
+    await _note_following(services, message)
     inbound = _inbound(message)
     if isinstance(inbound, str):
         answer = inbound
@@ -148,6 +153,12 @@ async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
     return answer, answered_at
 
 
+async def _note_following(services: Services, message: Any) -> None:
+    """Follow and unfollow decide whether WeChat may carry notices to this person."""
+    if message.type == "event" and message.event in ("subscribe", "unsubscribe"):
+        await services.contacts.set_following(f"{CHANNEL}:{message.source}", message.event == "subscribe")
+
+
 def _inbound(message: Any) -> Inbound | str:
     """The message as the engine takes it, or a reply that needs no engine."""
     user = f"{CHANNEL}:{message.source}"
@@ -156,8 +167,9 @@ def _inbound(message: Any) -> Inbound | str:
         return Inbound(user=user, channel=CHANNEL, text=(message.content or "")[:2000])
     if kind == "voice":
         said = getattr(message, "recognition", None)
-        if not said:
-            return tx.WECHAT_VOICE_UNHEARD  # speech recognition service: integrations/asr.py (later)
+        if not said:  # no transcript from WeChat: ours to recognise (see _turn)
+            media = {"voice_media": message.media_id, "voice_format": (message.format or "amr").lower()}
+            return Inbound(user=user, channel=CHANNEL, text="", voice=True, metadata=media)
         return Inbound(user=user, channel=CHANNEL, text=said[:2000], voice=True)
     if kind == "image":
         return Inbound(
@@ -168,7 +180,7 @@ def _inbound(message: Any) -> Inbound | str:
         if event == "subscribe":
             return Inbound(user=user, channel=CHANNEL, text="")
         if event == "unsubscribe":
-            return SUCCESS  # later: stop WeChat notifications for this person
+            return SUCCESS  # nobody reads a reply now; _note_following stopped the pushes
         if event == "click" and getattr(message, "key", "") in MENU_COMMANDS:
             return Inbound(user=user, channel=CHANNEL, text=MENU_COMMANDS[message.key])
         return SUCCESS
@@ -177,7 +189,7 @@ def _inbound(message: Any) -> Inbound | str:
 
 async def _answer(services: Services, inbound: Inbound) -> str:
     """Run the engine within the budget; what is late or does not fit goes to the outbox."""
-    task = asyncio.ensure_future(services.dialogue.handle(inbound))
+    task = asyncio.ensure_future(_turn(services, inbound))
     try:
         replies = await asyncio.wait_for(asyncio.shield(task), services.settings.wechat_reply_budget_seconds)
     except TimeoutError:
@@ -188,6 +200,29 @@ async def _answer(services: Services, inbound: Inbound) -> str:
         await _queue_customer_service(services, inbound.user, texts[1:])
         return texts[0] + "\n" + tx.WECHAT_MORE_FOLLOWS
     return texts[0] if texts else SUCCESS
+
+
+async def _turn(services: Services, inbound: Inbound) -> list[Reply]:
+    media_id = inbound.metadata.get("voice_media")
+    if media_id:
+        said = await _hear(services, str(media_id), str(inbound.metadata.get("voice_format", "amr")))
+        if not said:
+            return [EngineText(text=tx.WECHAT_VOICE_UNHEARD)]
+        inbound = inbound.model_copy(update={"text": said[:2000], "metadata": {}})
+    return await services.dialogue.handle(inbound)
+
+
+async def _hear(services: Services, media_id: str, fmt: str) -> str:
+    """The voice message as text through our ASR service; "" when that cannot be had."""
+    if services.asr is None or services.wechat_api is None:
+        return ""
+    try:
+        audio, _ = await services.wechat_api.download_media(media_id)
+        suffix = fmt if fmt.isalnum() and len(fmt) <= 8 else "amr"  # ffmpeg reads the format off the name
+        return await services.asr.transcribe(audio, f"voice.{suffix}")
+    except (AsrUnavailable, RetryLater, SendRefused) as exc:
+        log.warning("voice message not recognised: %s", exc)
+        return ""
 
 
 def _split(replies: list[Reply]) -> list[str]:

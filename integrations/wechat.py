@@ -5,8 +5,8 @@ at once would invalidate each other's token).
 
 Errors: 40001/42001/40014 (token invalid or expired) → refresh and retry once;
 45009 (rate limit), HTTP errors, -1 (busy) → ``RetryLater``; 43004 (not
-following), 45015/45047 (outside the 48-hour window, over count) →
-``SendRefused(fallback=True)``; anything else → ``SendRefused(fallback=False)``.
+following), 43101 (no subscribe grant), 45015/45047 (outside the 48-hour
+window, over count) → ``SendRefused(fallback=True)``; anything else → ``SendRefused(fallback=False)``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bot.outbox import RetryLater
 
 TOKEN_ERRORS = {40001, 42001, 40014}
 RETRY_ERRORS = {45009, -1}
-FALLBACK_ERRORS = {43004, 45015, 45047}
+FALLBACK_ERRORS = {43004, 43101, 45015, 45047}  # 43101: no subscribe grant (left)
 OFFICIAL_API = "https://api.weixin.qq.com"
 
 
@@ -35,6 +35,7 @@ class _Client(WeChatClient):  # type: ignore[misc]
     def __init__(self, base_url: str, appid: str, secret: str, token: str | None, timeout: float) -> None:
         super().__init__(appid, secret, access_token=token, timeout=timeout, auto_retry=False)
         self.API_BASE_URL = f"{base_url}/cgi-bin/"
+        self.wxa.API_BASE_URL = f"{base_url}/"  # the mini-program API has its own, hard-coded base
         self._token_url = f"{base_url}/cgi-bin/token"
 
     def fetch_access_token(self) -> dict[str, Any]:
@@ -97,7 +98,27 @@ class WeChatApi:
         await self._call(lambda c: c.message.send_text(openid, text))
 
     async def send_template(self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None) -> None:
+        """A template message of the official account (to a follower)."""
         await self._call(lambda c: c.message.send_template(openid, template_id, data, url=url))
+
+    async def send_subscription_notice(
+        self, openid: str, template_id: str, data: dict[str, Any], page: str | None = None
+    ) -> None:
+        """The official account's 订阅通知 (``subscribe/bizsend``)."""
+        await self._call(lambda c: c.message.send_subscribe_message(openid, template_id, data, page=page))
+
+    async def send_subscribe_message(
+        self, openid: str, template_id: str, data: dict[str, Any], page: str | None = None
+    ) -> None:
+        """The mini-program's subscribe message (``subscribe/send``): one per grant the person gave."""
+        await self._call(lambda c: c.wxa.send_subscribe_message(openid, template_id, data, page=page))
+
+    async def download_media(self, media_id: str) -> tuple[bytes, str]:
+        """A temporary media file a person sent (voice, image): its bytes and content type."""
+        response = await self._call(lambda c: c.media.download(media_id))
+        if isinstance(response, dict):  # wechatpy hands back JSON it could parse, errors aside
+            raise SendRefused(None, "media/get answered JSON, not a file", fallback=False)
+        return bytes(response.content), str(response.headers.get("Content-Type", "application/octet-stream"))
 
     async def code2session(self, js_code: str) -> dict[str, Any] | None:
         """The mini-program login: a ``wx.login`` code → openid (and unionid); None for a bad code."""

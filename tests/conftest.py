@@ -11,18 +11,20 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import psycopg
 import pytest
 import redis
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
 from psycopg import sql
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from bot.settings import ROOT, Settings
+from handlers.app import create_app
 from integrations.simulators.wechat import WeChatSim
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -69,9 +71,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """The project's Redis (started by `make setup`), database 15, emptied for each test."""
+    """The project's Redis (started by `make setup`), database 15, emptied for each test.
+
+    TEST_REDIS_DB picks another database, so that two runs on one machine
+    (a fresh-clone check beside a working copy) do not empty each other's."""
     base = urlparse(Settings().redis_url)
-    url = base._replace(path="/15").geturl()
+    url = base._replace(path=f"/{int(os.environ.get('TEST_REDIS_DB', '15'))}").geturl()
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url
@@ -90,12 +95,26 @@ def settings(database_url: str, redis_url: str) -> Settings:
 
 
 WECHAT_APPID, WECHAT_SECRET = "wx0123456789abcdef", "sim-secret"
+MP_APPID, MP_SECRET = "wxfedcba9876543210", "sim-mp-secret"
 
 
 @pytest.fixture
 async def wechat() -> AsyncIterator[TestServer]:
-    """The WeChat API simulator over real HTTP (appid/secret above)."""
-    server = TestServer(WeChatSim(WECHAT_APPID, WECHAT_SECRET).app())
+    """The WeChat API simulator over real HTTP (the two apps above)."""
+    server = TestServer(WeChatSim({WECHAT_APPID: WECHAT_SECRET, MP_APPID: MP_SECRET}).app())
     await server.start_server()
     yield server
     await server.close()
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings, wechat: TestServer) -> TestClient:
+    """The app over real HTTP, its mini-program login through the WeChat simulator."""
+    configured = settings.model_copy(
+        update={
+            "miniprogram_appid": MP_APPID,
+            "miniprogram_secret": SecretStr(MP_SECRET),
+            "wechat_api_url": str(wechat.make_url("")).rstrip("/"),
+        }
+    )
+    return await aiohttp_client(create_app(configured))  # type: ignore[no-any-return]

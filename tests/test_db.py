@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, inspect, select
 
 from bot.db import current_revision, head_revision, make_engine, upgrade
@@ -32,6 +34,20 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
             for table in metadata.sorted_tables:
                 cols = await conn.run_sync(lambda c, t=table.name: {x["name"] for x in inspect(c).get_columns(t)})
                 assert cols == set(table.columns.keys()), table.name
+    finally:
+        await engine.dispose()
+
+
+async def test_no_difference_alembic_can_see(database_url: str) -> None:
+    """Columns, types, nullability and indexes: what autogenerate would write is nothing."""
+    await asyncio.to_thread(upgrade, database_url)
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), metadata)
+            )
+        assert diff == []
     finally:
         await engine.dispose()
 

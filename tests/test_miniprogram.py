@@ -6,31 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from aiohttp import ClientResponse
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
-from pydantic import SecretStr
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-
-from bot.settings import Settings
-from handlers.app import create_app
-from tests.conftest import WECHAT_APPID as APPID
-from tests.conftest import WECHAT_SECRET as SECRET
-
-
-@pytest.fixture
-async def client(aiohttp_client: Any, settings: Settings, wechat: TestServer) -> TestClient:
-    configured = settings.model_copy(
-        update={
-            "wechat_appid": APPID,
-            "wechat_secret": SecretStr(SECRET),
-            "wechat_api_url": str(wechat.make_url("")).rstrip("/"),
-        }
-    )
-    return await aiohttp_client(create_app(configured))  # type: ignore[no-any-return]
 
 
 async def conforms(client: TestClient, resp: ClientResponse, path: str, method: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from handlers.app import create_app
 from handlers.keys import SERVICES
 from handlers.services import Services
 from integrations.wechat import WeChatApi
+from tests.conftest import MP_APPID, MP_SECRET
 from tests.conftest import WECHAT_APPID as APPID
 from tests.conftest import WECHAT_SECRET as SECRET
 from tests.test_wechat import TOKEN, reply_of, signed, text_message
@@ -128,3 +129,44 @@ async def test_a_rate_limit_is_retried_later(wx_app: TestClient, wechat: TestSer
         await messages.deliver_due()
         await asyncio.sleep(0.06)
     assert await sim(wechat, "GET", "/_sim/sent")
+
+
+async def test_template_and_subscribe_messages_go_out_from_the_right_app(redis_url: str, wechat: TestServer) -> None:
+    official, redis = api(redis_url, wechat)
+    mini = WeChatApi(redis, MP_APPID, MP_SECRET, str(wechat.make_url("")).rstrip("/"))
+    data = {"thing1": {"value": "新生儿出生一件事"}, "phrase2": {"value": "已受理"}}
+    try:
+        await official.send_template("oFollower", "tpl-progress", data, url="https://example.gov.cn/p")
+        await official.send_subscription_notice("oFollower", "biz-progress", data, page="pages/progress")
+        await mini.send_subscribe_message("oMini", "mp-progress", data, page="pages/progress/index")
+        sent = await sim(wechat, "GET", "/_sim/sent")
+        got = [(m["app"], m["kind"], m["touser"], m["template_id"]) for m in sent]
+        assert got == [
+            (APPID, "template", "oFollower", "tpl-progress"),
+            (APPID, "bizsend", "oFollower", "biz-progress"),
+            (MP_APPID, "subscribe", "oMini", "mp-progress"),
+        ]
+        assert all(m["data"] == data for m in sent)
+        # no grant left (43101) and not following (43004): another channel must carry it
+        for path, code in (("/cgi-bin/message/subscribe/send", 43101), ("/cgi-bin/message/template/send", 43004)):
+            await sim(wechat, "POST", "/_sim/errors", {"path": path, "errcode": code})
+        with pytest.raises(SendRefused) as refused:
+            await mini.send_subscribe_message("oMini", "mp-progress", data)
+        assert refused.value.fallback
+        with pytest.raises(SendRefused) as refused:
+            await official.send_template("oGone", "tpl-progress", data)
+        assert refused.value.fallback
+    finally:
+        await redis.aclose()
+
+
+async def test_media_is_fetched_with_the_shared_token(redis_url: str, wechat: TestServer) -> None:
+    client, redis = api(redis_url, wechat)
+    try:
+        await sim(wechat, "POST", "/_sim/media", {"media_id": "M1", "base64": "aGVsbG8=", "content_type": "audio/amr"})
+        assert await client.download_media("M1") == (b"hello", "audio/amr")
+        with pytest.raises(SendRefused) as refused:
+            await client.download_media("EXPIRED")  # temporary media lives 3 days
+        assert refused.value.errcode == 40007 and not refused.value.fallback
+    finally:
+        await redis.aclose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, func
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func, true
 
 metadata = MetaData(
     naming_convention={
@@ -114,5 +114,38 @@ outbox = Table(
     Column("next_at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Column("last_error", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# How a person may be reached outside the conversation. ``wechat_following``:
+# false once they unfollow the official account (no WeChat pushes until they
+# follow again). Keyed by the digest of the channel's id of the person.
+contact_prefs = Table(
+    "contact_prefs",
+    metadata,
+    Column("user_key", String(64), primary_key=True),
+    Column("wechat_following", Boolean, nullable=False, server_default=true()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Subscribe-message grants (订阅消息): each "accept" in the mini-program's
+# wx.requestSubscribeMessage allows one message of that template.
+subscribe_grants = Table(
+    "subscribe_grants",
+    metadata,
+    Column("user_key", String(64), primary_key=True),
+    Column("template_id", String(64), primary_key=True),
+    Column("remaining", Integer, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# A person's rating of a finished application (好差评): one per application.
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("application_id", String(32), primary_key=True),
+    Column("user_key", String(64), nullable=False, index=True),
+    Column("score", Integer, nullable=False),  # 1 (非常不满意) … 5 (非常满意)
+    Column("comment", Text, nullable=False, server_default=""),  # encrypted: may name people
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

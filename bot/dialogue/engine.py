@@ -22,7 +22,7 @@ from bot.dialogue.commands import command_of, correction_target
 from bot.dialogue.fields import Parsed, extra_values, parse_value, pick_option, yes_no
 from bot.dialogue.messages import Inbound, Reply
 from bot.dialogue.say import Say, spoken_groups
-from bot.dialogue.session import Awaiting, Commitment, Draft, Session
+from bot.dialogue.session import Awaiting, Commitment, Draft, Session, VerifiedIdentity
 from bot.dialogue.storage import SessionStore, UserQueue
 from bot.masking import mask_value
 from bot.shared_data import SharedDataUnavailable, SharedRecord
@@ -76,6 +76,9 @@ class Engine:
             session.channel = msg.channel
             if msg.voice and session.style == "standard":
                 session.style = "voice"
+            verified = msg.metadata.get("verified")
+            if isinstance(verified, dict):
+                session.verified = VerifiedIdentity.model_validate(verified)  # the channel checked the voucher
             turn = Turn(self, session, msg)
             if self.inbox is not None:
                 turn.notices(await self.inbox.take(msg.user))
@@ -712,7 +715,8 @@ class Turn:
                 self.say.text(tx.ELIGIBILITY_INTRO)
             self.s.awaiting = Awaiting(kind="eligibility", ref=e.id, options=self.say.yes_no(e.question))
             return
-        if self.elderly and not d.proxy_asked:
+        # elders often apply through family; a verified identity is only used once we know it is theirs
+        if (self.elderly or self.s.verified is not None) and not d.proxy_asked:
             d.proxy_asked = True
             self.s.awaiting = Awaiting(
                 kind="proxy", options=self.say.choices(tx.PROXY_ASK, list(tx.PROXY_OPTIONS.items()))
@@ -722,6 +726,7 @@ class Turn:
             payloads = self.say.choices(tx.CONSENT, list(tx.CONSENT_OPTIONS.items()))
             self.s.awaiting = Awaiting(kind="consent", options=payloads)
             return
+        self.use_verified_identity(t, d)
         key = form.lookup_field(t)
         due = d.consent and not d.looked_up and key is not None and key[0].id in d.answers
         if due and key is not None and await self.prefill(t, d, str(d.answers[key[0].id]), key[1]):
@@ -740,6 +745,26 @@ class Turn:
             days = max(m.supply_within_days or 0 for m in missing)
             self.say.text(tx.TOLERABLE_NOTICE, names="、".join(m.name for m in missing), days=days)
         self.review(t, d)
+
+    def use_verified_identity(self, t: OneThing, d: Draft) -> None:
+        """Someone who applies for themselves from a real-name-verified app is not asked who they are."""
+        v = self.s.verified
+        id_field = form.applicant_id_field(t)
+        if v is None or d.proxy_relation is not None or id_field is None or id_field.id in d.answers:
+            return
+        used = []
+        for f in t.form.fields:
+            value = v.id_number if f.id == id_field.id else v.name if f.prefill == "identity.name" else None
+            if value is None or f.id in d.answers:
+                continue
+            parsed = parse_value(f, value, self.e.today())
+            if parsed.ok:
+                d.answers[f.id] = parsed.value
+                d.prefilled.append(f.id)
+                used.append(f)
+        if used:
+            shown = "，".join(self.show(f, d.answers[f.id], masked=True) for f in used)
+            self.say.text(self.tx.VERIFIED_USED, who=shown)
 
     async def prefill(self, t: OneThing, d: Draft, key: str, kind: str) -> bool:
         """Fetch shared data once the applicant's ID is known; True when a question was asked."""

@@ -70,6 +70,14 @@ class Draft(BaseModel):
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
+class VerifiedIdentity(BaseModel):
+    """Who the person is, as a real-name-verified app (辽事通) vouched: used as
+    the applicant's identity when they apply for themselves."""
+
+    name: str
+    id_number: str
+
+
 class Session(BaseModel):
     user: str
     channel: str
@@ -81,6 +89,7 @@ class Session(BaseModel):
     handoff: bool = False
     elderly_offered: bool = False
     last_replies: list[dict[str, Any]] = []  # for “再听一遍”
+    verified: VerifiedIdentity | None = None
 
     @property
     def draft(self) -> Draft | None:

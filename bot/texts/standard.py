@@ -97,6 +97,7 @@ CONSENT_OPTIONS = {"yes": "同意", "no": "不同意，我自己填"}
 CONSENT_DECLINED = "好的，不调取共享数据，下面的信息请您逐项填写。"
 PREFILL_DOWN = "共享数据服务暂时连不上，需要您逐项填写，给您添麻烦了。"
 PREFILL_NONE = "共享数据里没有查到可以自动填写的信息，下面请您逐项填写。"
+VERIFIED_USED = "您已在辽事通实名认证，申请人信息已按实名填好：{who}。"
 PREFILL_SHOWN = "已从共享数据为您自动填好以下信息，请核对："
 PREFILL_MATERIALS = "以下材料已通过共享获取，无需提交：{names}"
 PREFILL_CONFIRM = "这些信息都对吗？"
@@ -229,6 +230,14 @@ WECHAT_UNSUPPORTED = "目前只能处理文字、语音和图片。请打字告�
 WECHAT_MORE_FOLLOWS = "（内容较多，其余部分随后发给您）"
 
 # ---- mini-program / 辽事通 API ----------------------------------------------------
+API_IDENTITY_SIGNATURE = "实名信息核验没有通过，请从辽事通重新进入。"
+API_IDENTITY_EXPIRED = "实名信息已过期，请从辽事通重新进入。"
+API_GRANTS_BODY = "请提供订阅消息的授权结果（每个模板一项，一次最多 3 个）。"
+API_GRANTS_UNKNOWN = "这个订阅消息模板不是本服务的，没有记录。"
+API_RATING_BODY = "请给出 1 到 5 分的评价（5 分为非常满意），留言不超过 500 字。"
+API_APPLICATION_NOT_FOUND = "没有找到您的这件申请。"
+API_RATING_NOT_FINISHED = "这件事还没有全部办结，办结后再来评价吧。"
+API_RATING_ALREADY = "这件事您已经评价过了，谢谢您！"
 API_LOGIN_CODE = "请提供 wx.login 得到的 code"
 API_LOGIN_FAILED = "登录失败：微信登录凭证无效或已过期，请重新进入小程序"
 API_LOGIN_UNAVAILABLE = "微信登录服务暂时不可用，请稍后再试"
