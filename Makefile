@@ -15,7 +15,7 @@ RASA_STAMP := $(RASA_VENV)/.installed-rasa-3.6.21
 RASA_MODELS := var/rasa/models
 RASA_PORT ?= 5005
 
-.PHONY: setup run test bench lint catalog-check redis-stop clean rasa-setup rasa-validate rasa-train rasa-serve
+.PHONY: setup run test bench lint catalog-check redis-stop clean rasa-setup rasa-validate rasa-train rasa-serve browser-setup
 
 setup: $(STAMP)
 	@$(PY) scripts/ensure_redis.py
@@ -34,13 +34,21 @@ $(STAMP): pyproject.toml
 run: setup
 	$(PY) -m bot run
 
-test: setup rasa-setup
+test: setup rasa-setup browser-setup
 	$(PY) -m pytest
 
 bench: setup
 	$(PY) -m bot.bench
 	$(PY) -m bot.nlu bench
 	$(PY) -m handlers.bench
+
+# The demo page's browser test drives Debian's Chromium (never a browser Playwright downloads);
+# a Chinese font makes its screenshots readable.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-setup:
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver && fc-list :lang=zh 2>/dev/null | grep -q . || \
+	  { echo "installing chromium, chromium-driver and fonts-wqy-microhei"; $(SUDO) apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei; }
 
 rasa-setup: $(RASA_STAMP)
 

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.nlu.training import follow_activations
 from bot.settings import Settings, get_settings
-from handlers import catalog_api, health, miniprogram, nlu_api, openapi, wechat
+from handlers import catalog_api, demo, health, miniprogram, nlu_api, openapi, wechat
 from handlers.keys import SERVICES
 from handlers.services import build_services
 
@@ -38,4 +38,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     wechat.setup(app)
     miniprogram.setup(app)
     openapi.setup(app)
+    demo.setup(app)
     return app
