@@ -87,6 +87,7 @@ class ChatIn(BaseModel):
 
 class ChatOut(BaseModel):
     replies: list[Reply]
+    style: Literal["standard", "elderly", "voice"]  # the assistant's wording now: lay the page out to match
 
 
 class ItemStatus(BaseModel):
@@ -226,10 +227,10 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if body is None or (not body.text.strip() and not body.choice):
         return error(400, "bad_request", tx.API_CHAT_BODY)
     metadata = {"verified": claims["verified"]} if "verified" in claims else {}
-    replies = await _services(request).dialogue.handle(
+    result = await _services(request).dialogue.turn(
         Inbound(user=f"mp:{claims['openid']}", channel=CHANNEL, text=body.text, choice=body.choice, metadata=metadata)
     )
-    return web.json_response(ChatOut(replies=replies).model_dump(mode="json"))
+    return web.json_response(ChatOut(replies=result.replies, style=result.style).model_dump(mode="json"))
 
 
 async def my_applications(request: web.Request) -> web.StreamResponse:

@@ -130,3 +130,29 @@ async def test_form_routes_refuse_clearly(client: TestClient) -> None:
         await conforms(client, resp, "/api/things/{id}/draft", "put")
     resp = await client.post("/api/things/newborn/submit")
     assert resp.status == 401
+
+
+async def test_replies_carry_the_style_and_what_was_wrong(client: TestClient) -> None:
+    auth = {"Authorization": f"Bearer {await login(client, 'code-of-style')}"}
+
+    async def say(text: str) -> dict[str, Any]:
+        resp = await client.post("/api/chat", json={"text": text}, headers=auth)
+        return await conforms(client, resp, "/api/chat", "post")
+
+    assert (await say("你好"))["style"] == "standard"
+    assert (await say("字太小了，看不清"))["style"] == "elderly"  # switched by the person's own words
+    await say("办狗证")
+    body = await say("开始办理")
+    for _ in range(10):  # through eligibility and the other opening questions to the first text field
+        last = body["replies"][-1]
+        if last["kind"] == "field" and not last["options"]:
+            break
+        body = await say("1")
+    else:
+        raise AssertionError(body)
+    assert (last["field_id"], last["problem"]) == ("applicant_name", None)
+    body = await say("123")
+    again = body["replies"][-1]
+    assert again["field_id"] == "applicant_name" and body["style"] == "elderly"
+    assert again["problem"] == "姓名应为 2 到 20 个汉字（少数民族姓名可含“·”），请核对。"
+    assert again["text"].startswith(again["problem"])  # text-only channels still read it first

@@ -20,7 +20,7 @@ from bot.catalog.models import FieldType, FormField
 from bot.dialogue import form
 from bot.dialogue.commands import command_of, correction_target
 from bot.dialogue.fields import Parsed, extra_values, parse_value, pick_option, yes_no
-from bot.dialogue.messages import Inbound, Reply
+from bot.dialogue.messages import Inbound, Reply, TurnResult
 from bot.dialogue.say import Say, spoken_groups
 from bot.dialogue.session import Awaiting, Commitment, Draft, Session, VerifiedIdentity
 from bot.dialogue.storage import SessionStore, UserQueue
@@ -71,6 +71,9 @@ class Engine:
     on_handoff: Callable[[Session, str], Awaitable[None]] | None = None
 
     async def handle(self, msg: Inbound) -> list[Reply]:
+        return (await self.turn(msg)).replies
+
+    async def turn(self, msg: Inbound) -> TurnResult:
         async with self.queue.turn(msg.user):
             session = await self.sessions.load(msg.user, msg.channel)
             session.channel = msg.channel
@@ -86,7 +89,7 @@ class Engine:
             replies = turn.say.finish()
             session.last_replies = [r.model_dump() for r in replies]
             await self.sessions.save(session)
-            return replies
+            return TurnResult(replies=replies, style=session.style)
 
     # ---- the form outside the chat (mini-program pages): the same draft -----
 

@@ -61,6 +61,7 @@ class FieldPrompt(_Reply):
     example: str
     optional: bool = False
     options: list[Choice] = []
+    problem: str | None = None  # what was wrong with the last answer to it, in the person's style
 
 
 class ReviewSummary(_Reply):
@@ -84,3 +85,12 @@ Reply = Annotated[
     TextReply | ChoicesReply | GuideCard | FieldPrompt | ReviewSummary | LinkReply | HandoffNotice,
     Field(discriminator="kind"),
 ]
+
+
+class TurnResult(BaseModel):
+    """A turn's replies and the reply style the person is in after it (a
+    page lays itself out to match: 长辈模式 is big type, one thing at a time)."""
+
+    model_config = ConfigDict(frozen=True)
+    replies: list[Reply]
+    style: Literal["standard", "elderly", "voice"]

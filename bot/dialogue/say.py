@@ -97,6 +97,7 @@ class Say:
                 example=f.example,
                 optional=not f.required,
                 options=options,
+                problem=problem,
             )
         )
         return [c.payload for c in options]

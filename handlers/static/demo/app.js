@@ -226,6 +226,9 @@
       }
       turn.dataset.state = "done";
       setActive(turn, true);
+      // the assistant may have switched style on its own words ("字太小", "长辈模式"): follow it
+      applyElderly(data.style !== "standard");
+      localStorage.setItem(STORE.elderly, data.style !== "standard" ? "1" : "0");
       afterReplies(data.replies);
       turn.scrollIntoView({ block: "start" });
       return true;
@@ -295,14 +298,9 @@
     );
   }
 
-  /** Lines of the plain text before the question itself: what was wrong with the last answer. */
+  /** What was wrong with the last answer to this question, if anything. */
   function problemsOf(reply) {
-    const lines = reply.text.split("\n");
-    let ask = -1; // the question's own line: the last naming the field, other than its example
-    lines.forEach((line, i) => {
-      if (line.includes(reply.label) && !(reply.example && line.includes(reply.example))) ask = i;
-    });
-    return ask > 0 ? lines.slice(0, ask).filter((line) => line.trim()) : [];
+    return reply.problem ? [reply.problem] : [];
   }
 
   function renderField(reply) {
