@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     platform_sim_port: int = Field(8092, description="port of the platform simulator started by `run`")
     platform_sim_pace_seconds: float = Field(30.0, description="the platform simulator moves items on this often")
 
+    def wechat_apps(self) -> dict[str, str]:
+        """AppID → AppSecret of our two WeChat apps: the official account and the mini-program."""
+        return {
+            self.wechat_appid: self.wechat_secret.get_secret_value(),
+            self.miniprogram_appid: self.miniprogram_secret.get_secret_value(),
+        }
+
     def vault(self) -> Vault:
         if self.data_keys is not None:
             return Vault(self.data_keys.get_secret_value().split(","))

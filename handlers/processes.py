@@ -72,7 +72,7 @@ async def _simulators(settings: Settings, stop: asyncio.Event) -> None:
     for app, port in (
         (elicense_app(settings.elicense_key.get_secret_value()), settings.elicense_sim_port),
         (sim.app(), settings.platform_sim_port),
-        (WeChatSim(_wechat_apps(settings)).app(), settings.wechat_sim_port),
+        (WeChatSim(settings.wechat_apps()).app(), settings.wechat_sim_port),
     ):
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -89,13 +89,6 @@ async def _simulators(settings: Settings, stop: asyncio.Event) -> None:
     finally:
         for runner in reversed(runners):
             await runner.cleanup()
-
-
-def _wechat_apps(settings: Settings) -> dict[str, str]:
-    return {
-        settings.wechat_appid: settings.wechat_secret.get_secret_value(),
-        settings.miniprogram_appid: settings.miniprogram_secret.get_secret_value(),
-    }
 
 
 def _with_simulators(settings: Settings) -> Settings:

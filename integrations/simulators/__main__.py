@@ -1,4 +1,4 @@
-"""Run one simulator on its own: ``python -m integrations.simulators elicense|platform --port P``."""
+"""Run one simulator on its own: ``python -m integrations.simulators elicense|platform|wechat|asr --port P``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.settings import ROOT, get_settings
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m integrations.simulators")
-    parser.add_argument("system", choices=["elicense", "platform"])
+    parser.add_argument("system", choices=["elicense", "platform", "wechat", "asr"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int)
     parser.add_argument("--db", type=Path, default=ROOT / "var" / "sim" / "platform.db", help="platform: its storage")
@@ -26,6 +26,16 @@ def main() -> None:
 
         app = create_app(settings.elicense_key.get_secret_value())
         port = args.port or settings.elicense_sim_port
+    elif args.system == "wechat":
+        from integrations.simulators.wechat import WeChatSim
+
+        app = WeChatSim(settings.wechat_apps()).app()
+        port = args.port or settings.wechat_sim_port
+    elif args.system == "asr":
+        from integrations.simulators.asr import AsrSim
+
+        app = AsrSim().app()
+        port = args.port or 8094
     else:
         from integrations.simulators.platform import PlatformSim
 
