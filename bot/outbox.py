@@ -24,6 +24,14 @@ class RetryLater(Exception):
     """A partner is down or busy: the row is tried again after a backoff."""
 
 
+class Deferred(Exception):
+    """Not now (quiet hours): the row is taken up again at ``until``, the attempt not counted."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"deferred until {until.isoformat()}")
+        self.until = until
+
+
 def backoff(attempts: int, base: float, cap: float, rng: random.Random) -> float:
     """Exponential with full jitter: retries of many rows do not stampede a recovering partner."""
     return rng.uniform(0, min(cap, base * 2 ** max(attempts - 1, 0)))
@@ -39,8 +47,10 @@ class OutboxConsumer:
         base_delay: float = 1.0,
         max_delay: float = 300.0,
         poll_seconds: float = 0.5,
+        max_attempts: int | None = None,
     ) -> None:
         self.db = db
+        self.max_attempts = max_attempts  # then the row goes to the dead-letter list (dead_at), for admins
         self.lease = lease_seconds
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -68,7 +78,12 @@ class OutboxConsumer:
             rows = list(
                 await conn.execute(
                     select(outbox.c.id, outbox.c.kind, outbox.c.ref, outbox.c.payload, outbox.c.attempts)
-                    .where(outbox.c.delivered_at.is_(None), outbox.c.next_at <= now, outbox.c.kind.in_(self.kinds))
+                    .where(
+                        outbox.c.delivered_at.is_(None),
+                        outbox.c.dead_at.is_(None),
+                        outbox.c.next_at <= now,
+                        outbox.c.kind.in_(self.kinds),
+                    )
                     .order_by(outbox.c.next_at, outbox.c.id)
                     .limit(limit)
                 )
@@ -81,6 +96,8 @@ class OutboxConsumer:
             handled += 1
             try:
                 await self.handle(row)
+            except Deferred as exc:
+                await self.defer(row.id, attempts, exc.until)
             except RetryLater as exc:
                 await self.retry(row.id, attempts, str(exc))
             except Exception as exc:  # a bug or a database error: retried, visible in last_error
@@ -105,6 +122,15 @@ class OutboxConsumer:
             return seen_attempts + 1 if result.rowcount == 1 else None
 
     async def retry(self, row_id: int, attempts: int, error: str) -> None:
+        if self.max_attempts is not None and attempts >= self.max_attempts:
+            log.error("outbox row %s gave up after %s attempts: %s", row_id, attempts, error)
+            async with self.db.begin() as conn:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == row_id)
+                    .values(dead_at=datetime.now(UTC), last_error=error[:500])
+                )
+            return
         delay = backoff(attempts, self.base_delay, self.max_delay, self.rng)
         async with self.db.begin() as conn:
             await conn.execute(
@@ -112,6 +138,10 @@ class OutboxConsumer:
                 .where(outbox.c.id == row_id)
                 .values(next_at=datetime.now(UTC) + timedelta(seconds=delay), last_error=error[:500])
             )
+
+    async def defer(self, row_id: int, attempts: int, until: datetime) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id == row_id).values(next_at=until, attempts=attempts - 1))
 
     async def finish(self, row_id: int, error: str = "", conn: Any = None) -> None:
         values = {"delivered_at": datetime.now(UTC), "last_error": error[:500]}

@@ -94,6 +94,20 @@ class Settings(BaseSettings):
         SecretStr("dev-liaoshitong-key"), description="HMAC key 辽事通 signs its real-name identity vouchers with"
     )
     identity_voucher_max_age_seconds: int = Field(600, description="an older identity voucher is refused")
+    hotline_url: str | None = Field(
+        None, description="the 12345 platform (work orders, SMS, calls); unset: no SMS, work orders wait"
+    )
+    hotline_key: SecretStr = Field(SecretStr("dev-hotline-key"), description="API key of the 12345 platform")
+    hotline_callback_secret: SecretStr = Field(
+        SecretStr("dev-hotline-callback-secret"), description="HMAC secret of the 12345 platform's callbacks"
+    )
+    hotline_timeout_seconds: float = Field(10.0, description="a slower 12345 answer counts as unavailable")
+    hotline_sim_port: int = Field(8095, description="port of the 12345 simulator started by `run`")
+    hotline_sim_pace_seconds: float = Field(30.0, description="the 12345 simulator moves work orders on this often")
+    quiet_hours: str = Field(
+        "21:00-08:00", description="local hours when non-urgent pushes wait (the inbox has them at once); empty: none"
+    )
+    notify_max_attempts: int = Field(12, description="a notice no channel took after this many passes is dead-lettered")
     asr_url: str | None = Field(
         None, description="speech recognition (FunASR runtime HTTP server) for voice without WeChat's transcript"
     )

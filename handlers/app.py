@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.nlu.training import follow_activations
 from bot.settings import Settings, get_settings
-from handlers import catalog_api, demo, health, miniprogram, nlu_api, openapi, wechat
+from handlers import callbacks, catalog_api, demo, health, miniprogram, nlu_api, openapi, wechat
 from handlers.keys import SERVICES
 from handlers.services import build_services
 
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     catalog_api.setup(app)
     nlu_api.setup(app)
     wechat.setup(app)
+    callbacks.setup(app)
     miniprogram.setup(app)
     openapi.setup(app)
     demo.setup(app)

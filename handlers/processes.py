@@ -47,6 +47,7 @@ async def _worker(settings: Settings, stop: asyncio.Event) -> None:
         consumers.append(Consumer("outbox", delivery.run))
     else:
         log.warning("PLATFORM_URL is not set: submitted applications wait in the outbox")
+    consumers.append(Consumer("notify", services.notifier().run))
     messages = services.wechat_messages()
     if messages is not None:
         consumers.append(Consumer("wechat", messages.run))
@@ -59,6 +60,7 @@ async def _worker(settings: Settings, stop: asyncio.Event) -> None:
 async def _simulators(settings: Settings, stop: asyncio.Event) -> None:
     """The outside systems, simulated, for the embedded `run` (see docs/*-api.md)."""
     from integrations.simulators.elicense import create_app as elicense_app
+    from integrations.simulators.hotline import HotlineSim
     from integrations.simulators.platform import PlatformSim
     from integrations.simulators.wechat import WeChatSim
 
@@ -68,21 +70,29 @@ async def _simulators(settings: Settings, stop: asyncio.Event) -> None:
         settings.platform_callback_secret.get_secret_value(),
         pace=settings.platform_sim_pace_seconds,
     )
+    hotline = HotlineSim(
+        ROOT / "var" / "sim" / "hotline.db",
+        settings.hotline_key.get_secret_value(),
+        settings.hotline_callback_secret.get_secret_value(),
+        pace=settings.hotline_sim_pace_seconds,
+    )
     runners = []
     for app, port in (
         (elicense_app(settings.elicense_key.get_secret_value()), settings.elicense_sim_port),
         (sim.app(), settings.platform_sim_port),
         (WeChatSim(settings.wechat_apps()).app(), settings.wechat_sim_port),
+        (hotline.app(), settings.hotline_sim_port),
     ):
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         runners.append(runner)
     log.info(
-        "simulators: e-license on %s, platform on %s, WeChat API on %s",
+        "simulators: e-license on %s, platform on %s, WeChat API on %s, 12345 on %s",
         settings.elicense_sim_port,
         settings.platform_sim_port,
         settings.wechat_sim_port,
+        settings.hotline_sim_port,
     )
     try:
         await stop.wait()
@@ -99,6 +109,8 @@ def _with_simulators(settings: Settings) -> Settings:
         update["platform_url"] = f"http://127.0.0.1:{settings.platform_sim_port}"
     if settings.wechat_api_url is None:
         update["wechat_api_url"] = f"http://127.0.0.1:{settings.wechat_sim_port}"
+    if settings.hotline_url is None:
+        update["hotline_url"] = f"http://127.0.0.1:{settings.hotline_sim_port}"
     return settings.model_copy(update=update)
 
 

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.applications.delivery import OutboxDelivery
 from bot.applications.inbox import Inbox
+from bot.applications.notices import NoticeQueue
+from bot.applications.progress import ProgressTracker
 from bot.applications.ratings import Ratings
 from bot.applications.repository import ApplicationRepository
 from bot.catalog import Catalog, load_catalog
@@ -29,11 +31,14 @@ from bot.nlu.engine import EmbeddedNLU, NluConfig, userdict_of
 from bot.nlu.service import NluService
 from bot.nlu.store import NluStore
 from bot.nlu.training import NluTrainer
+from bot.notify.delivery import NotificationDelivery
+from bot.notify.quiet import QuietHours
 from bot.people.contacts import ContactBook
 from bot.redis_client import make_redis
 from bot.settings import Settings
 from integrations.asr import AsrClient
 from integrations.elicense import ElicenseClient
+from integrations.hotline import HotlineClient, HotlinePush
 from integrations.platform import PlatformClient
 from integrations.rasa import RasaClient
 from integrations.wechat import WeChatApi
@@ -56,9 +61,12 @@ class Services:
     inbox: Inbox
     wechat_api: WeChatApi | None
     contacts: ContactBook
+    notices: NoticeQueue
+    progress: ProgressTracker
     ratings: Ratings
     miniprogram_api: WeChatApi | None
     asr: AsrClient | None
+    hotline: HotlineClient | None
 
     def wechat_messages(self) -> WeChatMessages | None:
         """The worker's sender of queued WeChat messages; None while no WeChat API is configured."""
@@ -76,6 +84,28 @@ class Services:
             poll_seconds=s.outbox_poll_seconds,
         )
 
+    def notifier(self) -> NotificationDelivery:
+        """The worker's consumer of notices: inbox first, then the best push channel."""
+        s = self.settings
+        return NotificationDelivery(
+            db=self.db,
+            vault=s.vault(),
+            catalog=self.catalog,
+            inbox=self.inbox,
+            contacts=self.contacts,
+            redis=self.redis,
+            official=self.wechat_api,
+            mini=self.miniprogram_api,
+            hotline=HotlinePush(self.hotline) if self.hotline is not None else None,
+            template_id=s.wechat_progress_template,
+            subscribe_template_id=s.miniprogram_progress_template,
+            quiet=QuietHours.parse(s.quiet_hours),
+            lease_seconds=s.outbox_lease_seconds,
+            max_delay=s.outbox_max_backoff_seconds,
+            poll_seconds=s.outbox_poll_seconds,
+            max_attempts=s.notify_max_attempts,
+        )
+
     def delivery(self) -> OutboxDelivery | None:
         """The outbox consumer of the worker; None while no platform is configured."""
         if self.platform is None:
@@ -86,7 +116,7 @@ class Services:
             vault=self.settings.vault(),
             catalog=self.catalog,
             platform=self.platform,
-            inbox=self.inbox,
+            notices=self.notices,
             callback_url=f"{s.public_base_url.rstrip('/')}/callbacks/platform",
             lease_seconds=s.outbox_lease_seconds,
             max_delay=s.outbox_max_backoff_seconds,
@@ -101,6 +131,8 @@ class Services:
             await self.platform.close()
         if self.asr is not None:
             await self.asr.close()
+        if self.hotline is not None:
+            await self.hotline.close()
         await self.redis.aclose()
         await self.db.dispose()
 
@@ -156,7 +188,9 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         platform = PlatformClient(
             settings.platform_url, settings.platform_key.get_secret_value(), settings.platform_timeout_seconds
         )
-    applications = ApplicationRepository(db, vault, item_names, platform)
+    notices = NoticeQueue(vault, catalog)
+    progress = ProgressTracker(db, notices)
+    applications = ApplicationRepository(db, vault, item_names, platform, progress)
     inbox = Inbox(redis, vault)
     elicense = None
     if settings.elicense_url:
@@ -180,6 +214,8 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         platform=platform,
         inbox=inbox,
         contacts=ContactBook(db),
+        notices=notices,
+        progress=progress,
         ratings=Ratings(db, vault),
         miniprogram_api=(
             WeChatApi(
@@ -192,6 +228,13 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
             else None
         ),
         asr=AsrClient(settings.asr_url, settings.asr_timeout_seconds) if settings.asr_url else None,
+        hotline=(
+            HotlineClient(
+                settings.hotline_url, settings.hotline_key.get_secret_value(), settings.hotline_timeout_seconds
+            )
+            if settings.hotline_url
+            else None
+        ),
         wechat_api=(
             WeChatApi(redis, settings.wechat_appid, settings.wechat_secret.get_secret_value(), settings.wechat_api_url)
             if settings.wechat_api_url

@@ -33,6 +33,7 @@ from bot.db.schema import outbox
 from bot.dialogue.messages import Inbound, Reply
 from bot.dialogue.messages import TextReply as EngineText
 from bot.messaging import SendRefused
+from bot.notify.delivery import note_seen
 from bot.outbox import RetryLater
 from bot.texts import standard as tx
 from handlers.keys import SERVICES
@@ -142,6 +143,8 @@ async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
             await asyncio.sleep(0.05)
         return SUCCESS, int(time.time())
     await _note_following(services, message)
+    if message.type != "event":
+        await note_seen(services.redis, f"{CHANNEL}:{message.source}")  # opens the 48-hour window
     inbound = _inbound(message)
     if isinstance(inbound, str):
         answer = inbound

@@ -78,6 +78,19 @@ class PlatformClient:
             raise PlatformUnavailable(f"HTTP {code}")
         return list(body.get("items") or [])
 
+    async def supplement(self, number: str, item: str, text: str, attachments: list[str]) -> None:
+        """Hand in what an item in 需补正 asked for."""
+        code, body = await self._call(
+            "POST",
+            f"/v1/applications/{number}/supplements",
+            json={"item": item, "text": text, "attachments": attachments},
+        )
+        if code in (200, 202):
+            return
+        if code in RETRYABLE or code >= 500:
+            raise PlatformUnavailable(f"HTTP {code}")
+        raise PlatformRefused(code, str(body.get("error") if isinstance(body, dict) else body))
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

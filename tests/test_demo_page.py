@@ -329,8 +329,10 @@ async def drain_outbox(server: TestServer) -> None:
     services = server.app[SERVICES]
     worker = services.delivery()
     assert worker is not None
+    notifier = services.notifier()
     for _ in range(20):
         await worker.deliver_due()
+        await notifier.deliver_due()
         async with services.db.connect() as conn:
             left = (await conn.execute(select(outbox.c.id).where(outbox.c.delivered_at.is_(None)))).all()
         if not left:

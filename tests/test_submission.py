@@ -20,6 +20,7 @@ from sqlalchemy import select
 from bot.applications.delivery import OutboxDelivery
 from bot.db.schema import outbox
 from bot.dialogue.scripted import Citizen
+from bot.outbox import OutboxConsumer
 from bot.settings import Settings
 from bot.texts import standard
 from handlers.services import Services, build_services
@@ -72,12 +73,16 @@ def delivery(services: Services) -> OutboxDelivery:
     return worker
 
 
-async def drain(worker: OutboxDelivery, rounds: int = 40) -> None:
-    """Run the worker until the outbox is empty (backoff is tiny in these tests)."""
+async def drain(*workers: OutboxConsumer, rounds: int = 40) -> None:
+    """Run the consumers until none of their rows is left (backoff is tiny in these tests)."""
+    kinds = {k for w in workers for k in w.kinds}
     for _ in range(rounds):
-        await worker.deliver_due()
-        async with worker.db.connect() as conn:
-            left = (await conn.execute(select(outbox.c.id).where(outbox.c.delivered_at.is_(None)))).all()
+        for worker in workers:
+            await worker.deliver_due()
+        async with workers[0].db.connect() as conn:
+            left = (
+                await conn.execute(select(outbox.c.id).where(outbox.c.delivered_at.is_(None), outbox.c.kind.in_(kinds)))
+            ).all()
         if not left:
             return
         await asyncio.sleep(0.06)
@@ -88,7 +93,7 @@ async def test_accepted_number_reaches_the_person_and_progress_is_per_item(
     services: Services, platform: TestServer
 ) -> None:
     c = await submitted(services, "sub:happy")
-    await drain(delivery(services))
+    await drain(delivery(services), services.notifier())
     [received] = await sim(platform, "GET", "/_sim/applications")
     [app] = await services.applications.progress(c.user)
     assert received["idempotency_key"] == app["id"]
@@ -128,7 +133,7 @@ async def test_platform_down_then_back_delivers_once_and_tells_the_person(
     assert standard.PROGRESS_PENDING_NUMBER in replies[0].text
 
     await sim(platform, "POST", "/_sim/faults", {"mode": "ok"})
-    await drain(worker)
+    await drain(worker, services.notifier())
     assert len(await sim(platform, "GET", "/_sim/applications")) == 1
     replies = await c.say("你好")
     assert "已被政务服务平台受理" in replies[0].text
@@ -188,7 +193,7 @@ async def test_the_platform_refusing_a_request_is_kept_for_staff_and_told(
         return payload
 
     monkeypatch.setattr(worker, "_payload", broken)
-    await drain(worker)
+    await drain(worker, services.notifier())
     assert await sim(platform, "GET", "/_sim/applications") == []
     [app] = await services.applications.progress(c.user)
     assert app["status"] == "needs_staff"

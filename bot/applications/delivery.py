@@ -15,14 +15,14 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.applications.inbox import Inbox
+from bot.applications.notices import NoticeQueue
 from bot.applications.ports import Platform, PlatformRefused, PlatformUnavailable, Submitted
 from bot.catalog import Catalog
 from bot.crypto import Vault
-from bot.db.schema import application_items, applications, outbox
+from bot.db.schema import application_items, applications
 from bot.outbox import OutboxConsumer, RetryLater
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ ACCEPTED, REFUSED_ITEM = "已受理", "不予受理"
 
 
 class OutboxDelivery(OutboxConsumer):
-    kinds = ("submit", "notify")
+    kinds = ("submit",)  # notices: bot/notify
 
     def __init__(
         self,
@@ -39,7 +39,7 @@ class OutboxDelivery(OutboxConsumer):
         vault: Vault,
         catalog: Catalog,
         platform: Platform,
-        inbox: Inbox,
+        notices: NoticeQueue,
         callback_url: str | None,
         lease_seconds: float = 60.0,
         base_delay: float = 1.0,
@@ -50,14 +50,11 @@ class OutboxDelivery(OutboxConsumer):
         self.vault = vault
         self.catalog = catalog
         self.platform = platform
-        self.inbox = inbox
+        self.notices = notices
         self.callback_url = callback_url
 
     async def handle(self, row: Any) -> None:
-        if row.kind == "submit":
-            await self._submit(row.id, row.ref)
-        else:
-            await self._notify(row.id, row.payload)
+        await self._submit(row.id, row.ref)
 
     # ---- submit -------------------------------------------------------------
 
@@ -107,14 +104,21 @@ class OutboxDelivery(OutboxConsumer):
             )
             for item in result.items:
                 status = ACCEPTED if item.get("accepted", True) else REFUSED_ITEM
-                await conn.execute(
+                await conn.execute(  # a replayed answer must not undo what status events moved since
                     update(application_items)
-                    .where(application_items.c.application_id == app.id, application_items.c.item_key == item["key"])
-                    .values(status=status, note=str(item.get("reason", "")), updated_at=now)
+                    .where(
+                        application_items.c.application_id == app.id,
+                        application_items.c.item_key == item["key"],
+                        application_items.c.seq == 0,
+                    )
+                    # the platform's acceptance is each item's first change (seq 1): its callback adds nothing
+                    .values(
+                        status=status, note=str(item.get("reason", "")), seq=int(item.get("seq", 1)), updated_at=now
+                    )
                 )
             await self.finish(row_id, conn=conn)
             notice = {"kind": "accepted", "thing": app.thing_id, "number": result.number}
-            await self._queue_notice(conn, app, notice)
+            await self.notices.queue(conn, app, notice)
 
     async def _refused(self, row_id: int, app: Any, sealed: dict[str, Any], exc: PlatformRefused) -> None:
         log.error("platform refused application %s: %s", app.id, exc)
@@ -125,16 +129,4 @@ class OutboxDelivery(OutboxConsumer):
                 .values(status="needs_staff", updated_at=datetime.now(UTC))
             )
             await self.finish(row_id, error=f"refused: {exc}", conn=conn)
-            await self._queue_notice(conn, app, {"kind": "needs_staff", "thing": app.thing_id})
-
-    async def _queue_notice(self, conn: Any, app: Any, notice: dict[str, Any]) -> None:
-        payload = {"user": self.vault.decrypt(app.user_ref), "channel": app.channel, "notice": notice}
-        sealed = self.vault.encrypt(json.dumps(payload, ensure_ascii=False))
-        await conn.execute(insert(outbox).values(kind="notify", ref=app.id, payload=sealed, next_at=datetime.now(UTC)))
-
-    # ---- notify -------------------------------------------------------------
-
-    async def _notify(self, row_id: int, sealed: str) -> None:
-        payload = json.loads(self.vault.decrypt(sealed))
-        await self.inbox.put(payload["user"], row_id, payload["notice"])
-        await self.finish(row_id)
+            await self.notices.queue(conn, app, {"kind": "needs_staff", "thing": app.thing_id})

@@ -10,10 +10,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.applications.ports import Platform, PlatformUnavailable
+from bot.applications.progress import ProgressTracker, StatusEvent
 from bot.catalog import OneThing
 from bot.crypto import Vault
 from bot.db.schema import application_items, applications, outbox
@@ -54,11 +55,13 @@ class ApplicationRepository:
         vault: Vault,
         catalog_names: dict[str, dict[str, str]],
         platform: Platform | None = None,
+        tracker: ProgressTracker | None = None,
     ) -> None:
         self.engine = engine
         self.vault = vault
         self.item_names = catalog_names  # thing id -> item key -> item name
         self.platform = platform  # asked for fresh item status when the person asks
+        self.tracker = tracker
 
     async def submit(self, session: Session, thing: OneThing, draft: Draft) -> str:
         wrong = form.problems(thing, draft)
@@ -118,23 +121,28 @@ class ApplicationRepository:
         return out
 
     async def _refresh(self, app_id: str, number: str) -> None:
-        """The platform's answer is the truth; when it is down the stored status is shown."""
+        """The platform's answer is the truth; when it is down the stored status is shown.
+        What it shows goes through the same state machine as its callbacks (and is told the same way)."""
         assert self.platform is not None
         try:
             items = await self.platform.status(number)
         except PlatformUnavailable as exc:
             log.warning("platform status unavailable, showing stored progress: %s", exc)
             return
-        if not items:
+        if not items or self.tracker is None:
             return
-        now = datetime.now(UTC)
-        async with self.engine.begin() as conn:
-            for item in items:
-                await conn.execute(
-                    update(application_items)
-                    .where(application_items.c.application_id == app_id, application_items.c.item_key == item["key"])
-                    .values(status=item["status"], note=item.get("note", ""), updated_at=now)
-                )
+        for item in items:
+            seq = int(item.get("seq") or 0)
+            event = StatusEvent(
+                event_id=f"poll:{number}:{item['key']}:{seq}",
+                number=number,
+                item=str(item["key"]),
+                status=str(item["status"]),
+                seq=seq,
+                note=str(item.get("note") or ""),
+                detail=dict(item.get("detail") or {}),
+            )
+            await self.tracker.apply(event)
 
     async def load_form(self, app_id: str) -> dict[str, Any]:
         async with self.engine.connect() as conn:

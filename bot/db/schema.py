@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func, true
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+    func,
+    true,
+)
 
 metadata = MetaData(
     naming_convention={
@@ -99,6 +113,35 @@ application_items = Table(
     Column("status", String(16), nullable=False),  # 待报送/已受理/审批中/已办结/需补正/不予受理
     Column("note", Text, nullable=False, server_default=""),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("seq", Integer, nullable=False, server_default="0"),  # the platform's order of this item's changes
+    Column("detail", JSON, nullable=True),  # 需补正: what/why/by when; 已办结: how the result is delivered
+)
+
+# Every status event the platform sent (callback or seen when polling), once:
+# duplicates are recognised by ``event_id``; ``applied`` is false for events
+# that came too late (a lower ``seq`` than the item already has).
+status_events = Table(
+    "status_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("application_id", String(32), nullable=False, index=True),
+    Column("item_key", String(48), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("applied", Boolean, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# What became of each notification on each channel. A row is written before
+# a push is attempted, so no channel ever carries the same notification twice.
+notification_deliveries = Table(
+    "notification_deliveries",
+    metadata,
+    Column("outbox_id", _ID, primary_key=True),
+    Column("channel", String(16), primary_key=True),  # subscribe / template / cs / sms / call / inbox
+    Column("outcome", String(16), nullable=False),  # trying / sent / refused / failed
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 # Transactional outbox: written with the data it announces, delivered by a
@@ -115,6 +158,7 @@ outbox = Table(
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     Column("last_error", Text, nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("dead_at", DateTime(timezone=True), nullable=True),  # gave up: on the admins' dead-letter list
 )
 
 # How a person may be reached outside the conversation. ``wechat_following``:
@@ -125,6 +169,7 @@ contact_prefs = Table(
     metadata,
     Column("user_key", String(64), primary_key=True),
     Column("wechat_following", Boolean, nullable=False, server_default=true()),
+    Column("voice_calls", Boolean, nullable=False, server_default=false()),  # elders may ask to be phoned
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from bot.applications.notice_text import render_notice
 from bot.catalog import Catalog, OneThing
 from bot.catalog.conditions import holds
 from bot.catalog.models import FieldType, FormField
@@ -184,26 +185,8 @@ class Turn:
 
     def notices(self, notices: list[dict[str, Any]]) -> None:
         """What happened to the person's applications since they last wrote."""
-        tx = self.tx
         for n in notices:
-            thing = self.e.catalog.get(n.get("thing", ""))
-            name = thing.name if thing else n.get("thing", "")
-            if n["kind"] == "accepted":
-                self.say.text(tx.NOTICE_ACCEPTED, name=name, number=n["number"])
-            elif n["kind"] == "needs_staff":
-                self.say.text(tx.NOTICE_NEEDS_STAFF, name=name)
-            elif n["kind"] == "message":
-                self.say.text(n["text"])  # a reply WeChat could not deliver earlier
-            elif n["kind"] == "status":
-                item = next((i.name for i in thing.items if i.key == n["item"]), n["item"]) if thing else n["item"]
-                self.say.text(
-                    tx.NOTICE_STATUS,
-                    name=name,
-                    number=n["number"],
-                    item=item,
-                    status=n["status"],
-                    note=n.get("note", ""),
-                )
+            self.say.text(render_notice(n, self.e.catalog, self.tx))
 
     async def run(self) -> None:
         if not self.text and not self.msg.metadata.get("attachments"):

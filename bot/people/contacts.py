@@ -41,6 +41,24 @@ class ContactBook:
         async with self.engine.begin() as conn:
             await conn.execute(stmt)
 
+    async def set_wants_calls(self, user: str, wanted: bool) -> None:
+        now = datetime.now(UTC)
+        stmt = _upsert(self.engine, contact_prefs).values(  # type: ignore[attr-defined]
+            user_key=user_key(user), voice_calls=wanted, updated_at=now
+        )
+        stmt = stmt.on_conflict_do_update(index_elements=["user_key"], set_={"voice_calls": wanted, "updated_at": now})
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def wants_calls(self, user: str) -> bool:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(contact_prefs.c.voice_calls).where(contact_prefs.c.user_key == user_key(user))
+                )
+            ).first()
+        return bool(row and row[0])
+
     async def follows(self, user: str) -> bool:
         """False only after an unfollow we were told of (people we never heard of are assumed reachable)."""
         async with self.engine.connect() as conn:

@@ -223,6 +223,19 @@ FEE_SOME = "部分收费，开始办理前会说明"
 NOTICE_ACCEPTED = "好消息：您的“{name}”申请已被政务服务平台受理，申办编号 {number}。各事项的办理进展会及时告诉您，也可以随时回复“查进度”。"
 NOTICE_NEEDS_STAFF = "您的“{name}”申请需要工作人员人工核对，我们会尽快联系您，请保持电话畅通。给您添麻烦了。"
 NOTICE_STATUS = "您的“{name}”（申办编号 {number}）有新进展：{item} {status}。{note}"
+NOTICE_SUPPLEMENT = (
+    "您的“{name}”（申办编号 {number}）中“{item}”需要补正材料。\n"
+    "需要补充：{missing}\n原因：{reason}\n请在 {deadline} 前补交，逾期未补正的将按不予受理处理。\n"
+    "直接在这里回复“补正”，按提示发送照片或文字即可，不用跑窗口。"
+)
+NOTICE_DONE = "您的“{name}”（申办编号 {number}）中“{item}”已办结。{delivery}"
+NOTICE_DELIVERY = {
+    "邮寄": "结果已通过邮寄寄出，快递单号 {tracking}，请留意查收。",
+    "自取": "请带身份证原件到 {place} 领取结果。",
+    "电子证照": "电子证照已发放，可在辽事通“我的证照”中查看和使用。",
+}
+NOTICE_DELIVERY_UNKNOWN = "结果领取方式会另行通知您。"
+NOTICE_REFUSED = "很抱歉，您的“{name}”（申办编号 {number}）中“{item}”不予受理。原因：{reason}。如有疑问，可以回复“转人工”或拨打 12345。"
 
 # ---- WeChat official account ----------------------------------------------------
 WECHAT_VOICE_UNHEARD = "抱歉，这段语音没能识别出来。请打字告诉我，或拨打 12345 政务服务便民热线。"

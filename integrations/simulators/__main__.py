@@ -1,4 +1,4 @@
-"""Run one simulator on its own: ``python -m integrations.simulators elicense|platform|wechat|asr --port P``."""
+"""Run one simulator on its own: ``python -m integrations.simulators elicense|platform|wechat|asr|hotline --port P``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.settings import ROOT, get_settings
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m integrations.simulators")
-    parser.add_argument("system", choices=["elicense", "platform", "wechat", "asr"])
+    parser.add_argument("system", choices=["elicense", "platform", "wechat", "asr", "hotline"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int)
     parser.add_argument("--db", type=Path, default=ROOT / "var" / "sim" / "platform.db", help="platform: its storage")
@@ -31,6 +31,16 @@ def main() -> None:
 
         app = WeChatSim(settings.wechat_apps()).app()
         port = args.port or settings.wechat_sim_port
+    elif args.system == "hotline":
+        from integrations.simulators.hotline import HotlineSim
+
+        app = HotlineSim(
+            ROOT / "var" / "sim" / "hotline.db",
+            settings.hotline_key.get_secret_value(),
+            settings.hotline_callback_secret.get_secret_value(),
+            pace=args.pace if args.pace is not None else settings.hotline_sim_pace_seconds,
+        ).app()
+        port = args.port or settings.hotline_sim_port
     elif args.system == "asr":
         from integrations.simulators.asr import AsrSim
 

@@ -46,6 +46,8 @@ class PlatformSim:
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
         self.db.executescript(_SCHEMA)
+        with contextlib.suppress(sqlite3.OperationalError):  # a store from before items had a detail
+            self.db.execute("ALTER TABLE items ADD COLUMN detail TEXT")
         self.api_key = api_key
         self.secret = callback_secret
         self.pace = pace
@@ -53,6 +55,7 @@ class PlatformSim:
         self.failure_rate = 0.0
         self.duplicate = False
         self.shuffle = False
+        self.supplements: list[dict[str, Any]] = []  # what people supplied (补正), for tests
         self.rng = random.Random(11)
         self.http: aiohttp.ClientSession | None = None
 
@@ -102,7 +105,10 @@ class PlatformSim:
              body.get("callback_url"), time.time()),
         )  # fmt: skip
         for item in items:
-            self.db.execute("INSERT INTO items VALUES (?, ?, '已受理', '', 1, ?)", (number, item["key"], _now()))
+            self.db.execute(
+                "INSERT INTO items (number, key, status, note, seq, updated_at) VALUES (?, ?, '已受理', '', 1, ?)",
+                (number, item["key"], _now()),
+            )
             self._event(number, item["key"], "已受理", "", 1)
         self.db.execute("COMMIT")
         if self.mode == "drop_after_commit":
@@ -124,36 +130,70 @@ class PlatformSim:
             return failed
         number = request.match_info["number"]
         rows = self.db.execute(
-            "SELECT key, status, note, updated_at, seq FROM items WHERE number = ? ORDER BY rowid", (number,)
+            "SELECT key, status, note, updated_at, seq, detail FROM items WHERE number = ? ORDER BY rowid", (number,)
         ).fetchall()
         if not rows:
             return web.json_response({"error": "not_found"}, status=404)
-        items = [{"key": k, "status": s, "note": n, "updated_at": u, "seq": q} for k, s, n, u, q in rows]
+        items = [{"key": k, "status": s, "note": n, "updated_at": u, "seq": q, "detail": json.loads(d or "{}")}
+                 for k, s, n, u, q, d in rows]  # fmt: skip
         return web.json_response({"number": number, "items": items})
 
     # ---- progress and callbacks -------------------------------------------
 
-    def _event(self, number: str, item: str, status: str, note: str, seq: int) -> None:
+    def _event(
+        self, number: str, item: str, status: str, note: str, seq: int, detail: dict[str, Any] | None = None
+    ) -> None:
         body = {"event_id": uuid.uuid4().hex, "number": number, "item": item, "status": status,
-                "note": note, "seq": seq, "at": _now()}  # fmt: skip
+                "note": note, "seq": seq, "at": _now(), "detail": detail or {}}  # fmt: skip
         self.db.execute(
             "INSERT INTO events (event_id, number, body, next_at) VALUES (?, ?, ?, ?)",
             (body["event_id"], number, json.dumps(body, ensure_ascii=False), time.time()),
         )
 
-    def set_status(self, number: str, item: str, status: str, note: str = "") -> bool:
+    def set_status(
+        self, number: str, item: str, status: str, note: str = "", detail: dict[str, Any] | None = None
+    ) -> bool:
         row = self.db.execute("SELECT seq FROM items WHERE number = ? AND key = ?", (number, item)).fetchone()
         if row is None:
             return False
         seq = row[0] + 1
+        if detail is None and status == "已办结":
+            detail = {"delivery": {"method": "电子证照"}}  # what most items end with
         self.db.execute("BEGIN")
         self.db.execute(
-            "UPDATE items SET status = ?, note = ?, seq = ?, updated_at = ? WHERE number = ? AND key = ?",
-            (status, note, seq, _now(), number, item),
+            "UPDATE items SET status = ?, note = ?, seq = ?, updated_at = ?, detail = ? WHERE number = ? AND key = ?",
+            (status, note, seq, _now(), json.dumps(detail or {}, ensure_ascii=False), number, item),
         )
-        self._event(number, item, status, note, seq)
+        self._event(number, item, status, note, seq, detail)
         self.db.execute("COMMIT")
         return True
+
+    async def supplement(self, request: web.Request) -> web.StreamResponse:
+        """补正: what the person supplied for an item in 需补正; the item goes back to 审批中."""
+        if not self._authorised(request):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        failed = await self._fault()
+        if failed is not None:
+            return failed
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": "bad json"}, status=400)
+        if not isinstance(body, dict) or not isinstance(body.get("item"), str):
+            return web.json_response({"error": "item is required"}, status=400)
+        if not body.get("text") and not body.get("attachments"):
+            return web.json_response({"error": "text or attachments are required"}, status=400)
+        number = request.match_info["number"]
+        row = self.db.execute(
+            "SELECT status FROM items WHERE number = ? AND key = ?", (number, body["item"])
+        ).fetchone()
+        if row is None:
+            return web.json_response({"error": "not_found"}, status=404)
+        if row[0] != "需补正":
+            return web.json_response({"error": "not_awaiting_supplement", "status": row[0]}, status=409)
+        self.supplements.append({"number": number, **body})
+        self.set_status(number, body["item"], "审批中", "补正材料已收到")
+        return web.json_response({"ok": True}, status=202)
 
     def advance(self) -> int:
         """Move every open item one step along 已受理 → 审批中 → 已办结."""
@@ -245,8 +285,11 @@ class PlatformSim:
             return web.json_response({"error": "bad json"}, status=400)
         if not isinstance(body, dict) or body.get("status") not in STATUSES:
             return web.json_response({"error": "status must be one of " + "、".join(sorted(STATUSES))}, status=400)
+        detail = body.get("detail")
+        if detail is not None and not isinstance(detail, dict):
+            return web.json_response({"error": "detail must be an object"}, status=400)
         if not self.set_status(
-            str(body.get("number")), str(body.get("item")), body["status"], str(body.get("note", ""))
+            str(body.get("number")), str(body.get("item")), body["status"], str(body.get("note", "")), detail
         ):
             return web.json_response({"error": "not_found"}, status=404)
         return web.json_response({"ok": True})
@@ -260,6 +303,7 @@ class PlatformSim:
         r = application.router
         r.add_post("/v1/applications", self.submit)
         r.add_get("/v1/applications/{number}", self.status)
+        r.add_post("/v1/applications/{number}/supplements", self.supplement)
         r.add_post("/_sim/faults", self.faults)
         r.add_post("/_sim/advance", self.advance_now)
         r.add_post("/_sim/outcome", self.outcome)

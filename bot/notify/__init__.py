@@ -1,0 +1,2 @@
+"""Notices pushed to people outside the conversation: through the best channel
+that reaches them, falling back along the way, each channel at most once."""

@@ -1,0 +1,74 @@
+"""Signed status callbacks from the unified platform (docs/platform-api.md):
+knows the wire format and its signature, nothing of the dialogue.
+
+POST /callbacks/platform   X-Platform-Timestamp, X-Platform-Signature; JSON event
+  200 taken (or a duplicate, or older than what we have: the platform must stop sending it)
+  401 bad or stale signature · 400 malformed · 404 unknown application or item
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.applications.progress import StatusEvent, Taken
+from handlers.auth import error
+from handlers.keys import SERVICES
+from integrations.platform import signature_ok
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 16 * 1024
+
+
+class PlatformEvent(BaseModel):
+    event_id: str = Field(min_length=1, max_length=64)
+    number: str = Field(min_length=1, max_length=32)
+    item: str = Field(min_length=1, max_length=48)
+    status: Literal["已受理", "审批中", "需补正", "已办结", "不予受理"]
+    note: str = Field(default="", max_length=2000)
+    seq: int = Field(ge=1)
+    at: str = ""
+    detail: dict[str, Any] = {}
+
+
+async def platform_status(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return error(413, "too_large", "body too large")
+    body = await request.content.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        return error(413, "too_large", "body too large")
+    stamp = request.headers.get("X-Platform-Timestamp", "")
+    signature = request.headers.get("X-Platform-Signature", "")
+    if not signature_ok(services.settings.platform_callback_secret.get_secret_value(), stamp, body, signature):
+        log.warning("platform callback refused: bad or stale signature (from %s)", request.remote)
+        return error(401, "bad_signature", "signature does not match or is too old")
+    try:
+        event = PlatformEvent.model_validate(json.loads(body))
+    except (ValueError, ValidationError) as exc:
+        log.warning("platform callback refused: malformed (%s)", type(exc).__name__)
+        return error(400, "malformed", "not a status event")
+    taken = await services.progress.apply(
+        StatusEvent(
+            event_id=event.event_id,
+            number=event.number,
+            item=event.item,
+            status=event.status,
+            seq=event.seq,
+            note=event.note,
+            detail=event.detail,
+        )
+    )
+    if taken in (Taken.unknown_application, Taken.unknown_item):
+        log.warning("platform callback for %s %s refused: %s", event.number, event.item, taken.value)
+        return error(404, taken.value, "no such application or item here")
+    return web.json_response({"ok": True, "taken": taken.value})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/callbacks/platform", platform_status)
