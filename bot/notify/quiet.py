@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -33,4 +33,4 @@ class QuietHours:
         end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
         if end <= local:
             end += timedelta(days=1)
-        return end
+        return end.astimezone(UTC)  # stored as UTC: SQLite keeps a datetime's wall time, not its zone
