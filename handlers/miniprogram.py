@@ -93,7 +93,9 @@ class ChatOut(BaseModel):
 class ItemStatus(BaseModel):
     key: str
     name: str
-    status: str
+    status: str  # 待报送 / 已受理 / 审批中 / 需补正 / 已办结 / 不予受理
+    note: str = ""
+    detail: dict[str, Any] = {}  # 需补正: missing, reason, deadline; 已办结: delivery
 
 
 class Application(BaseModel):

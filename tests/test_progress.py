@@ -217,3 +217,25 @@ async def test_what_the_platform_shows_when_asked_is_told_the_same_way(
         assert "有新进展" in told and "审批中" in told
     finally:
         await services.close()
+
+
+async def test_a_supplement_is_handed_in_from_the_conversation(app: TestServer, platform: TestServer) -> None:
+    services: Services = app.app[SERVICES]
+    c, number = await submitted(services, "cb:supplement")
+    assert "没有需要补正" in (await c.say("补正"))[0].text
+    detail = {"missing": ["父母结婚证内页照片"], "reason": "结婚证照片缺少登记页", "deadline": "2026年12月1日"}
+    await sim(platform, "/_sim/outcome", {"number": number, "item": "birth_registration", "status": "需补正",
+                                          "note": "缺结婚证内页", "detail": detail})  # fmt: skip
+    await until(lambda: _status(services, "birth_registration", "需补正"))
+    asked = "\n".join(r.text for r in await c.say("我要补正"))
+    assert "父母结婚证内页照片" in asked
+    taken = "\n".join(r.text for r in await c.say("", metadata={"attachments": ["wechat-media:MARRIAGE-2"]}))
+    assert "已转交审批部门" in taken
+    worker = services.delivery()
+    assert worker is not None and await worker.deliver_due() == 1
+    async with aiohttp.ClientSession() as http, http.get(platform.make_url("/_sim/supplements")) as resp:
+        [handed] = await resp.json()
+    assert (handed["number"], handed["item"], handed["attachments"]) == (number, "birth_registration",
+                                                                         ["wechat-media:MARRIAGE-2"])  # fmt: skip
+    await until(lambda: _status(services, "birth_registration", "审批中"))  # the platform called back
+    assert "没有需要补正" in (await c.say("补正"))[-1].text

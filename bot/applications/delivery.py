@@ -31,7 +31,7 @@ ACCEPTED, REFUSED_ITEM = "已受理", "不予受理"
 
 
 class OutboxDelivery(OutboxConsumer):
-    kinds = ("submit",)  # notices: bot/notify
+    kinds = ("submit", "supplement")  # notices: bot/notify
 
     def __init__(
         self,
@@ -54,7 +54,22 @@ class OutboxDelivery(OutboxConsumer):
         self.callback_url = callback_url
 
     async def handle(self, row: Any) -> None:
-        await self._submit(row.id, row.ref)
+        if row.kind == "supplement":
+            await self._supplement(row.id, row.payload)
+        else:
+            await self._submit(row.id, row.ref)
+
+    async def _supplement(self, row_id: int, sealed: str) -> None:
+        s = json.loads(self.vault.decrypt(sealed))
+        try:
+            await self.platform.supplement(s["number"], s["item"], s["text"], s["attachments"])
+        except PlatformUnavailable as exc:
+            raise RetryLater(str(exc)) from exc
+        except PlatformRefused as exc:  # e.g. no longer in 需补正: the platform's callbacks tell the person
+            log.error("platform refused a supplement for %s %s: %s", s["number"], s["item"], exc)
+            await self.finish(row_id, error=f"refused: {exc}")
+            return
+        await self.finish(row_id)
 
     # ---- submit -------------------------------------------------------------
 

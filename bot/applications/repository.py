@@ -113,7 +113,13 @@ class ApplicationRepository:
                         "status": a.status,
                         "at": _local(a.created_at),
                         "items": [
-                            {"key": r.item_key, "name": names.get(r.item_key, r.item_key), "status": r.status}
+                            {
+                                "key": r.item_key,
+                                "name": names.get(r.item_key, r.item_key),
+                                "status": r.status,
+                                "note": r.note,
+                                "detail": r.detail or {},
+                            }
                             for r in rows
                         ],
                     }
@@ -143,6 +149,25 @@ class ApplicationRepository:
                 detail=dict(item.get("detail") or {}),
             )
             await self.tracker.apply(event)
+
+    async def supplement(self, user: str, number: str, item: str, text: str, attachments: list[str]) -> None:
+        """Queue what the person handed in for an item in 需补正: kept through the outbox like a
+        submission, so nothing is lost while the platform is down. Only their own applications."""
+        payload = {"number": number, "item": item, "text": text, "attachments": attachments}
+        async with self.engine.begin() as conn:
+            app_id = (
+                await conn.execute(
+                    select(applications.c.id).where(
+                        applications.c.number == number, applications.c.user_key == user_key(user)
+                    )
+                )
+            ).scalar_one_or_none()
+            if app_id is None:
+                raise LookupError(f"no application {number} of this person")
+            sealed = self.vault.encrypt(json.dumps(payload, ensure_ascii=False))
+            await conn.execute(
+                insert(outbox).values(kind="supplement", ref=app_id, payload=sealed, next_at=datetime.now(UTC))
+            )
 
     async def load_form(self, app_id: str) -> dict[str, Any]:
         async with self.engine.connect() as conn:

@@ -20,6 +20,7 @@ _COMMANDS: dict[str, tuple[str, ...]] = {
     "show_filled": ("查看已填", "填了什么", "填了啥", "看看填的", "已填信息", "看看已填"),
     "repeat": ("再听一遍", "再说一遍", "没听清"),
     "skip": ("跳过", "没有，跳过", "以后再补", "先不传"),
+    "supplement": ("补正", "补交材料", "补材料", "补充材料", "补正材料"),
     "submit": ("提交",),
 }
 # Exact short answers only (a “0” inside an ID number is not a command).

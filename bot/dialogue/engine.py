@@ -58,6 +58,8 @@ class Applications(Protocol):
 
     async def progress(self, user: str, number: str | None = None) -> list[dict[str, Any]]: ...
 
+    async def supplement(self, user: str, number: str, item: str, text: str, attachments: list[str]) -> None: ...
+
 
 @dataclass
 class Engine:
@@ -219,6 +221,8 @@ class Turn:
             self.say.text(tx.WELCOME)
         elif name == "progress":
             await self.progress()
+        elif name == "supplement":
+            await self.supplement()
         elif name == "elderly_on":
             self.set_style("elderly")
             self.say.text(self.tx.ELDERLY_ON)
@@ -247,6 +251,14 @@ class Turn:
         d, t = self.s.draft, self.thing()
         if a.kind == "pick_thing":
             return await self.answer_pick_thing(a)
+        if a.kind == "supplement_pick":
+            choice = self.option(a)
+            if choice is None:
+                return False
+            await self.ask_supplement(choice)
+            return True
+        if a.kind == "supplement":
+            return await self.answer_supplement(a)
         if a.kind == "help":
             choice = self.option(a)
             if choice == "human":
@@ -974,6 +986,56 @@ class Turn:
         self.say.handoff(reason, template)
         if self.e.on_handoff is not None:
             await self.e.on_handoff(self.s, reason)
+
+    # ---- 补正: what an item in 需补正 asked for, handed in here ------------
+
+    async def pending_supplements(self) -> dict[str, tuple[str, str, dict[str, Any]]]:
+        """``number|item`` → (thing name, item name, detail) for every item waiting for 补正."""
+        out: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        for app in await self.e.applications.progress(self.s.user):
+            thing = self.e.catalog.get(app["thing"])
+            for item in app["items"]:
+                if item["status"] == "需补正" and app["number"]:
+                    name = thing.name if thing else app["thing"]
+                    out[f"{app['number']}|{item['key']}"] = (name, item["name"], item.get("detail") or {})
+        return out
+
+    async def supplement(self) -> None:
+        pending = await self.pending_supplements()
+        if not pending:
+            self.say.text(self.tx.SUPPLEMENT_NONE)
+            return
+        if len(pending) == 1:
+            await self.ask_supplement(next(iter(pending)), pending)
+            return
+        options = [(ref, f"{thing}·{item}") for ref, (thing, item, _) in pending.items()]
+        self.s.awaiting = Awaiting(kind="supplement_pick", options=self.say.choices(self.tx.SUPPLEMENT_PICK, options))
+
+    async def ask_supplement(self, ref: str, pending: dict[str, tuple[str, str, dict[str, Any]]] | None = None) -> None:
+        pending = pending if pending is not None else await self.pending_supplements()
+        if ref not in pending:
+            self.say.text(self.tx.SUPPLEMENT_GONE)
+            return
+        _, item, detail = pending[ref]
+        missing = "、".join(detail.get("missing") or []) or detail.get("reason") or item
+        self.say.text(self.tx.SUPPLEMENT_ASK, item=item, missing=missing)
+        self.s.awaiting = Awaiting(kind="supplement", ref=ref)
+
+    async def answer_supplement(self, a: Awaiting) -> bool:
+        files = [str(f) for f in self.msg.metadata.get("attachments") or []]
+        if not files and not self.text:
+            self.say.text(self.tx.SUPPLEMENT_EMPTY)
+            return True
+        number, item_key = (a.ref or "|").split("|", 1)
+        pending = await self.pending_supplements()
+        if a.ref not in pending:
+            self.s.awaiting = None
+            self.say.text(self.tx.SUPPLEMENT_GONE)
+            return True
+        await self.e.applications.supplement(self.s.user, number, item_key, self.text, files)
+        self.s.awaiting = None
+        self.say.text(self.tx.SUPPLEMENT_TAKEN, item=pending[a.ref or ""][1])
+        return True
 
     async def progress(self) -> None:
         tx = self.tx

@@ -31,6 +31,8 @@ AwaitKind = Literal[
     "resume",  # which draft to continue
     "proxy",  # for oneself or for a family member
     "proxy_relation",
+    "supplement_pick",  # which item in 需补正 to hand in for (numbered)
+    "supplement",  # the photo or text for it (``ref`` = "number|item")
 ]
 
 

@@ -294,6 +294,9 @@ class PlatformSim:
             return web.json_response({"error": "not_found"}, status=404)
         return web.json_response({"ok": True})
 
+    async def list_supplements(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.supplements)
+
     async def applications(self, request: web.Request) -> web.StreamResponse:
         rows = self.db.execute("SELECT number, idem_key, request FROM apps ORDER BY created_at").fetchall()
         return web.json_response([{"number": n, "idempotency_key": k, "request": json.loads(r)} for n, k, r in rows])
@@ -308,6 +311,7 @@ class PlatformSim:
         r.add_post("/_sim/advance", self.advance_now)
         r.add_post("/_sim/outcome", self.outcome)
         r.add_get("/_sim/applications", self.applications)
+        r.add_get("/_sim/supplements", self.list_supplements)
 
         async def background(_: web.Application):  # type: ignore[no-untyped-def]
             stop = asyncio.Event()
