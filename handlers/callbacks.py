@@ -1,9 +1,10 @@
-"""Signed status callbacks from the unified platform (docs/platform-api.md):
-knows the wire format and its signature, nothing of the dialogue.
+"""Signed status callbacks from outside systems: knows their wire formats and
+signatures, nothing of the dialogue.
 
-POST /callbacks/platform   X-Platform-Timestamp, X-Platform-Signature; JSON event
-  200 taken (or a duplicate, or older than what we have: the platform must stop sending it)
-  401 bad or stale signature · 400 malformed · 404 unknown application or item
+POST /callbacks/platform   the unified platform (docs/platform-api.md), X-Platform-* headers
+POST /callbacks/hotline    the 12345 platform (docs/hotline-api.md), X-Hotline-* headers
+  200 taken (or a duplicate, or older than what we have: the sender must stop sending it)
+  401 bad or stale signature · 400 malformed · 404 unknown application, item or work order
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from bot.applications.progress import StatusEvent, Taken
 from handlers.auth import error
 from handlers.keys import SERVICES
+from integrations.hotline import BadCallback, verify_callback
 from integrations.platform import signature_ok
 
 log = logging.getLogger(__name__)
@@ -70,5 +72,35 @@ async def platform_status(request: web.Request) -> web.StreamResponse:
     return web.json_response({"ok": True, "taken": taken.value})
 
 
+async def _body(request: web.Request) -> bytes | web.Response:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return error(413, "too_large", "body too large")
+    body = await request.content.read(MAX_BODY + 1)
+    return error(413, "too_large", "body too large") if len(body) > MAX_BODY else body
+
+
+async def hotline_status(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    body = await _body(request)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        event = verify_callback(services.settings.hotline_callback_secret.get_secret_value(), request.headers, body)
+    except BadCallback as exc:
+        log.warning("12345 callback refused: %s (from %s)", exc, request.remote)
+        status = 400 if str(exc).startswith("payload") else 401
+        return error(status, "bad_callback", "not a genuine, fresh 12345 callback")
+    result = "；".join(x for x in (event.get("result"), event.get("feedback")) if x)
+    order = await services.work_orders.move(event["external_id"], event["status"], int(event["seq"]), result)
+    if order is None:
+        if not await services.work_orders.exists(event["external_id"]):
+            log.warning("12345 callback for unknown work order %s", event["external_id"])
+            return error(404, "unknown_work_order", "no such work order here")
+        return web.json_response({"ok": True, "taken": "stale"})
+    await services.work_orders.tell(services.notices, order, event["number"], event["status"], result)
+    return web.json_response({"ok": True, "taken": "applied"})
+
+
 def setup(app: web.Application) -> None:
     app.router.add_post("/callbacks/platform", platform_status)
+    app.router.add_post("/callbacks/hotline", hotline_status)

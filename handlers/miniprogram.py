@@ -5,7 +5,7 @@ dialogue. The contract is served as OpenAPI at /api/openapi.json
 POST /api/mp/login            {"code", "identity"?} (wx.login; 辽事通's signed 实名) → {"token", …}
 POST /api/chat                {"text"} or {"choice"} → {"replies": [Reply…]}
 GET  /api/me/applications     → {"applications": [...]}: per-item status, finished, rating
-POST /api/me/applications/{id}/rating   {"score": 1-5, "comment"} (好差评, once, when finished)
+POST /api/me/applications/{id}/rating   {"score": 1-5, "criteria"?, "comment"?} (好差评 when finished; again: 追评)
 POST /api/me/subscriptions    what wx.requestSubscribeMessage answered → grants recorded
 GET  /api/things/{id}/form    the merged form: fields, what is filled, what is missing
 PUT  /api/things/{id}/draft   {"answers": {field: text}}: saved with the chat's validators
@@ -19,12 +19,12 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.applications.ratings import FINISHED, Rated
+from bot.applications.ratings import FINISHED, LEVELS, Rated
 from bot.crypto import InvalidToken
 from bot.dialogue.messages import Inbound, Reply
 from bot.outbox import RetryLater
@@ -70,14 +70,23 @@ class GrantsOut(BaseModel):
     granted: dict[str, int]  # template id -> messages it now allows
 
 
+Score = Annotated[int, Field(ge=1, le=5)]
+
+
 class RatingIn(BaseModel):
-    score: int = Field(ge=1, le=5)  # 1 非常不满意 … 5 非常满意
+    """好差评 on the five national levels: 5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意."""
+
+    score: Score
+    criteria: dict[Literal["overall", "efficiency", "guide_accuracy", "convenience", "usability"], Score] = {}
     comment: str = Field(default="", max_length=500)
 
 
 class RatingOut(BaseModel):
     application: str
     score: int
+    level: str  # the score's name: 非常满意 … 非常不满意
+    follow_up: bool  # a later rating of the same application (追评)
+    called_back: bool  # 差评: 12345 will call back within one working day
 
 
 class ChatIn(BaseModel):
@@ -272,14 +281,21 @@ async def rate(request: web.Request) -> web.StreamResponse:
     if body is None:
         return error(400, "bad_request", tx.API_RATING_BODY)
     app_id = request.match_info["id"]
-    outcome = await _services(request).ratings.rate(user, app_id, body.score, body.comment.strip())
-    if outcome is Rated.not_found:
+    rating = await _services(request).ratings.rate(
+        user, app_id, body.score, body.comment.strip(), {str(k): v for k, v in body.criteria.items()}
+    )
+    if rating.outcome is Rated.not_found:
         return error(404, "not_found", tx.API_APPLICATION_NOT_FOUND)
-    if outcome is Rated.not_finished:
+    if rating.outcome is Rated.not_finished:
         return error(409, "not_finished", tx.API_RATING_NOT_FINISHED)
-    if outcome is Rated.already:
-        return error(409, "already_rated", tx.API_RATING_ALREADY)
-    return web.json_response(RatingOut(application=app_id, score=body.score).model_dump(), status=201)
+    out = RatingOut(
+        application=app_id,
+        score=body.score,
+        level=LEVELS[body.score],
+        follow_up=rating.follow_up,
+        called_back=rating.work_order is not None,
+    )
+    return web.json_response(out.model_dump(), status=201)
 
 
 def setup(app: web.Application) -> None:

@@ -130,7 +130,7 @@ def document() -> dict[str, Any]:
             },
             "/api/me/applications/{id}/rating": {
                 "post": {
-                    "summary": "rate a finished application (好差评), once",
+                    "summary": "rate a finished application (好差评); a later rating is a 追评; 差评 opens a 12345 call-back",
                     "security": bearer,
                     "parameters": [APPLICATION],
                     "requestBody": _body("RatingIn"),

@@ -48,6 +48,9 @@ async def _worker(settings: Settings, stop: asyncio.Event) -> None:
     else:
         log.warning("PLATFORM_URL is not set: submitted applications wait in the outbox")
     consumers.append(Consumer("notify", services.notifier().run))
+    orders = services.work_order_sender()
+    if orders is not None:
+        consumers.append(Consumer("work_orders", orders.run))
     messages = services.wechat_messages()
     if messages is not None:
         consumers.append(Consumer("wechat", messages.run))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.appeals.delivery import WorkOrderDelivery
+from bot.appeals.orders import WorkOrders
 from bot.applications.delivery import OutboxDelivery
 from bot.applications.inbox import Inbox
 from bot.applications.notices import NoticeQueue
@@ -38,7 +40,7 @@ from bot.redis_client import make_redis
 from bot.settings import Settings
 from integrations.asr import AsrClient
 from integrations.elicense import ElicenseClient
-from integrations.hotline import HotlineClient, HotlinePush
+from integrations.hotline import HotlineClient, HotlinePush, HotlineRefused, HotlineUnavailable
 from integrations.platform import PlatformClient
 from integrations.rasa import RasaClient
 from integrations.wechat import WeChatApi
@@ -64,6 +66,7 @@ class Services:
     notices: NoticeQueue
     progress: ProgressTracker
     ratings: Ratings
+    work_orders: WorkOrders
     miniprogram_api: WeChatApi | None
     asr: AsrClient | None
     hotline: HotlineClient | None
@@ -104,6 +107,24 @@ class Services:
             max_delay=s.outbox_max_backoff_seconds,
             poll_seconds=s.outbox_poll_seconds,
             max_attempts=s.notify_max_attempts,
+        )
+
+    def work_order_sender(self) -> WorkOrderDelivery | None:
+        """The worker's sender of work orders to 12345; None while no 12345 platform is configured."""
+        if self.hotline is None:
+            return None
+        s = self.settings
+        return WorkOrderDelivery(
+            db=self.db,
+            orders=self.work_orders,
+            notices=self.notices,
+            hotline=self.hotline,
+            callback_url=f"{s.public_base_url.rstrip('/')}/callbacks/hotline",
+            unreachable=(HotlineUnavailable,),
+            refused=(HotlineRefused,),
+            lease_seconds=s.outbox_lease_seconds,
+            max_delay=s.outbox_max_backoff_seconds,
+            poll_seconds=s.outbox_poll_seconds,
         )
 
     def delivery(self) -> OutboxDelivery | None:
@@ -189,6 +210,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
             settings.platform_url, settings.platform_key.get_secret_value(), settings.platform_timeout_seconds
         )
     notices = NoticeQueue(vault, catalog)
+    work_orders = WorkOrders(db, vault)
     progress = ProgressTracker(db, notices)
     applications = ApplicationRepository(db, vault, item_names, platform, progress)
     inbox = Inbox(redis, vault)
@@ -205,6 +227,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         applications=applications,
         shared=elicense,
         inbox=inbox,
+        appeals=work_orders,
     )
     return Services(
         nlu=nlu,
@@ -214,9 +237,10 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         platform=platform,
         inbox=inbox,
         contacts=ContactBook(db),
+        work_orders=work_orders,
         notices=notices,
         progress=progress,
-        ratings=Ratings(db, vault),
+        ratings=Ratings(db, vault, catalog, work_orders),
         miniprogram_api=(
             WeChatApi(
                 redis,

@@ -84,3 +84,21 @@ def test_concurrent_upgrades_from_several_processes(database_url: str) -> None:
     procs = [subprocess.Popen([sys.executable, "-c", code, database_url], stderr=subprocess.PIPE) for _ in range(4)]
     errors = [p.communicate(timeout=120)[1].decode() for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, "\n".join(errors)
+
+
+async def test_ratings_of_the_first_schema_are_carried_to_five_levels(database_url: str) -> None:
+    await asyncio.to_thread(upgrade, database_url, "0005")
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(
+                "INSERT INTO ratings (application_id, user_key, score, comment) VALUES ('a1', 'k1', 4, 'x')"
+            )
+        await asyncio.to_thread(upgrade, database_url)
+        async with engine.connect() as conn:
+            rows = (
+                await conn.exec_driver_sql("SELECT subject, subject_id, user_key, score, comment FROM ratings")
+            ).all()
+        assert [tuple(r) for r in rows] == [("application", "a1", "k1", 4, "x")]
+    finally:
+        await engine.dispose()

@@ -49,12 +49,35 @@ async def test_identifies_from_a_life_event_and_tells_everything_at_once(service
     assert link.path.endswith("thing=posthumous_affairs")
 
 
-async def test_a_complaint_goes_to_a_human_with_its_reason(services: Services) -> None:
+async def test_a_complaint_becomes_a_12345_work_order_and_goes_to_a_human(services: Services) -> None:
     c = Citizen(services.dialogue, "flow:complaint")
     await newborn_to_form(c)
     replies = await c.say("我要投诉，你们这个太难用了")
+    assert replies[-1].text == standard.COMPLAINT_NAME  # nothing on the form yet says who they are
+    assert (await c.say("王丽"))[-1].text == standard.COMPLAINT_PHONE_ASK
+    assert (await c.say("138400"))[-1].text == standard.COMPLAINT_PHONE_ASK  # not a mobile number: again
+    replies = await c.say("13840012345")
     assert isinstance(replies[-1], HandoffNotice) and replies[-1].reason == "complaint", c.dump()
     assert "12345" in replies[-1].text
+    [order] = await services.work_orders.of("flow:complaint")
+    assert order["kind"] == "投诉" and order["status"] == "待报送"  # queued for 12345 through the outbox
+    _, request = await services.work_orders.request_of(order["id"])
+    assert request["content"] == "我要投诉，你们这个太难用了"
+    assert (request["citizen_name"], request["phone"]) == ("王丽", "13840012345")
+    assert request["department"] == services.catalog.things["newborn"].lead[0]
+    assert request["context"].startswith("正在办理：新生儿出生")
+
+
+async def test_a_bare_complaint_is_asked_what_happened(services: Services) -> None:
+    c = Citizen(services.dialogue, "flow:complaint2")
+    assert (await c.say("我要投诉"))[-1].text == standard.COMPLAINT_ASK
+    await c.say("窗口让我跑了三趟还没办成")
+    await c.say("李明")
+    replies = await c.say("我的手机是13912345678")
+    assert isinstance(replies[-1], HandoffNotice)
+    [order] = await services.work_orders.of("flow:complaint2")
+    _, request = await services.work_orders.request_of(order["id"])
+    assert request["content"] == "窗口让我跑了三趟还没办成" and request["region"] == "辽宁省"
 
 
 async def test_several_fields_in_one_message_and_specific_problems(services: Services) -> None:

@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 from pydantic import TypeAdapter
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from bot.db.schema import application_items
+from bot.db.schema import application_items, work_orders
 from bot.dialogue.messages import FieldPrompt, Reply
 from bot.dialogue.scripted import Citizen
 from bot.texts import standard
@@ -122,7 +122,7 @@ async def test_subscribe_grants_are_counted_per_accept(client: TestClient) -> No
         await conforms(client, resp, "/api/me/subscriptions", "post")
 
 
-async def test_a_finished_application_is_rated_once(client: TestClient) -> None:
+async def test_a_finished_application_is_rated_and_a_bad_rating_is_called_back(client: TestClient) -> None:
     services: Services = client.app[SERVICES]
     token = await login(client, "code-of-rater")
     auth = {"Authorization": f"Bearer {token}"}
@@ -150,14 +150,26 @@ async def test_a_finished_application_is_rated_once(client: TestClient) -> None:
     resp = await client.post(path, json={"score": 1}, headers=other)
     assert resp.status == 404  # someone else's application is not theirs to rate
 
-    resp = await client.post(path, json={"score": 4, "comment": "窗口没跑一次，电话13800001111也没用上"}, headers=auth)
+    good = {"score": 4, "criteria": {"overall": 4, "efficiency": 5}, "comment": "没跑一次，电话13800001111也没用上"}
+    resp = await client.post(path, json=good, headers=auth)
     assert (await conforms(client, resp, "/api/me/applications/{id}/rating", "post")) == {
-        "application": app_id, "score": 4
+        "application": app_id, "score": 4, "level": "满意", "follow_up": False, "called_back": False,
     }  # fmt: skip
-    resp = await client.post(path, json={"score": 1}, headers=auth)
-    assert resp.status == 409 and "已经评价过" in (await resp.json())["message"]
+    resp = await client.post(path, json={"score": 1, "comment": "证照三周还没寄到"}, headers=auth)  # 追评, and 差评
+    assert (await conforms(client, resp, "/api/me/applications/{id}/rating", "post")) == {
+        "application": app_id, "score": 1, "level": "非常不满意", "follow_up": True, "called_back": True,
+    }  # fmt: skip
     resp = await client.get("/api/me/applications", headers=auth)
-    assert (await resp.json())["applications"][0]["rating"] == 4
+    assert (await resp.json())["applications"][0]["rating"] == 1  # the latest
     async with services.db.connect() as conn:
-        stored = (await conn.exec_driver_sql("SELECT comment FROM ratings")).scalar_one()
-    assert "13800001111" not in stored  # encrypted at rest
+        stored = [r[0] for r in await conn.exec_driver_sql("SELECT comment FROM ratings ORDER BY id")]
+        orders = list(await conn.execute(select(work_orders)))
+    assert len(stored) == 2 and "13800001111" not in stored[0]  # encrypted at rest
+    [order] = orders  # the 差评 is on its way to 12345 for a call-back within one working day
+    assert order.kind == "投诉" and order.application_id == app_id
+    _, request = await services.work_orders.request_of(order.id)
+    assert "证照三周还没寄到" in request["content"] and request["deadline_days"] == 1
+    assert request["department"] == services.catalog.things["dog_license"].lead[0]
+    for body in ({"score": 3, "criteria": {"overall": 9}}, {"score": 3, "criteria": {"mood": 3}}):
+        resp = await client.post(path, json=body, headers=auth)
+        assert resp.status == 400, body

@@ -27,6 +27,11 @@ def render_notice(notice: dict[str, Any], catalog: Catalog, tx: ModuleType) -> s
         return str(tx.NOTICE_NEEDS_STAFF.format(name=name))
     if kind == "message":
         return str(notice["text"])
+    if kind == "work_order_opened":
+        return str(tx.NOTICE_ORDER_OPENED.format(kind=notice.get("order_kind", ""), number=notice["number"]))
+    if kind == "work_order":
+        result = notice.get("result") or ""
+        return str(tx.NOTICE_ORDER.format(number=notice["number"], status=notice["status"], result=result))
     detail = notice.get("detail") or {}
     status = notice.get("status", "")
     common = {"name": name, "number": notice.get("number", ""), "item": item}

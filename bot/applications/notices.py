@@ -34,12 +34,22 @@ class NoticeQueue:
         return None
 
     async def queue(self, conn: Any, app: Any, notice: dict[str, Any], urgent: bool = False) -> None:
-        payload = {
-            "user": self.vault.decrypt(app.user_ref),
-            "channel": app.channel,
-            "phone": self.phone_of(app),
-            "urgent": urgent,
-            "notice": notice,
-        }
+        """A notice about an application, to the person who applied."""
+        user = self.vault.decrypt(app.user_ref)
+        await self.queue_to(conn, user, app.channel, self.phone_of(app), notice, urgent, ref=app.id)
+
+    async def queue_to(
+        self,
+        conn: Any,
+        user: str,
+        channel: str,
+        phone: str | None,
+        notice: dict[str, Any],
+        urgent: bool = False,
+        ref: str = "",
+    ) -> None:
+        payload = {"user": user, "channel": channel, "phone": phone, "urgent": urgent, "notice": notice}
         sealed = self.vault.encrypt(json.dumps(payload, ensure_ascii=False))
-        await conn.execute(insert(outbox).values(kind="notify", ref=app.id, payload=sealed, next_at=datetime.now(UTC)))
+        await conn.execute(
+            insert(outbox).values(kind="notify", ref=ref[:64], payload=sealed, next_at=datetime.now(UTC))
+        )

@@ -1,42 +1,74 @@
-"""好差评: a person rates an application of theirs once it is finished (every
-item 已办结 or 不予受理), once. The comment is encrypted at rest: people
-write names and phone numbers into free text."""
+"""好差评 (国办发〔2019〕51号, GB/T 39734/39735-2020): after 办结 (一事一评) a
+person may rate the application on the five national levels, optionally per
+criterion; a later rating is a 追评. 不满意 and 非常不满意 are 差评: a 12345
+work order (投诉) asks the department to call back within one working day and
+put it right. Nobody is pressed; a comment is encrypted (people write names
+and numbers into free text)."""
 
 from __future__ import annotations
 
 import enum
+import json
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.appeals.orders import DEFAULT_DEPARTMENT, Appeal, WorkOrders
+from bot.appeals.region import region_of
+from bot.catalog import Catalog
+from bot.catalog.models import FieldType
 from bot.crypto import Vault
 from bot.db.schema import application_items, applications, ratings
 from bot.dialogue.storage import user_key
 
 FINISHED = {"已办结", "不予受理"}
+LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+CRITERIA = {
+    "overall": "整体满意度",
+    "efficiency": "办事效率",
+    "guide_accuracy": "办事指南精确度",
+    "convenience": "办事便捷度",
+    "usability": "平台操作性",
+}
+BAD = 2  # this score and below is 差评
+CALL_BACK_DAYS = 1  # Liaoning: a 差评 is called back within one working day (整改 within 15)
 
 
 class Rated(enum.Enum):
     ok = "ok"
     not_found = "not_found"  # no such application of this person
     not_finished = "not_finished"
-    already = "already"
+
+
+@dataclass(frozen=True)
+class Rating:
+    outcome: Rated
+    follow_up: bool = False  # 追评
+    work_order: str | None = None  # 差评: our id of the 12345 order
 
 
 class Ratings:
-    def __init__(self, engine: AsyncEngine, vault: Vault) -> None:
+    def __init__(self, engine: AsyncEngine, vault: Vault, catalog: Catalog, orders: WorkOrders) -> None:
         self.engine = engine
         self.vault = vault
+        self.catalog = catalog
+        self.orders = orders
 
-    async def rate(self, user: str, application_id: str, score: int, comment: str = "") -> Rated:
+    async def rate(
+        self,
+        user: str,
+        application_id: str,
+        score: int,
+        comment: str = "",
+        criteria: dict[str, int] | None = None,
+    ) -> Rating:
         who = user_key(user)
         async with self.engine.begin() as conn:
-            owner = (
-                await conn.execute(select(applications.c.user_key).where(applications.c.id == application_id))
-            ).scalar_one_or_none()
-            if owner != who:
-                return Rated.not_found  # someone else's is as good as none
+            app = (await conn.execute(select(applications).where(applications.c.id == application_id))).first()
+            if app is None or app.user_key != who:
+                return Rating(Rated.not_found)  # someone else's is as good as none
             statuses = set(
                 (
                     await conn.execute(
@@ -45,25 +77,64 @@ class Ratings:
                 ).scalars()
             )
             if not statuses or not statuses <= FINISHED:
-                return Rated.not_finished
-            try:
-                async with conn.begin_nested():
-                    await conn.execute(
-                        insert(ratings).values(
-                            application_id=application_id,
-                            user_key=who,
-                            score=score,
-                            comment=self.vault.encrypt(comment) if comment else "",
-                        )
-                    )
-            except IntegrityError:
-                return Rated.already
-        return Rated.ok
+                return Rating(Rated.not_finished)
+            earlier = (
+                await conn.execute(
+                    select(ratings.c.id).where(ratings.c.subject == "application", ratings.c.subject_id == app.id)
+                )
+            ).first()
+            order_id = None
+            if score <= BAD:
+                order_id = await self.orders.open(self._appeal(user, app, score, comment), conn=conn)
+            await conn.execute(
+                insert(ratings).values(
+                    subject="application",
+                    subject_id=app.id,
+                    user_key=who,
+                    channel=app.channel,
+                    thing_id=app.thing_id,
+                    score=score,
+                    criteria=criteria or {},
+                    comment=self.vault.encrypt(comment) if comment else "",
+                    follow_up=earlier is not None,
+                    work_order_id=order_id,
+                )
+            )
+        return Rating(Rated.ok, follow_up=earlier is not None, work_order=order_id)
+
+    def _appeal(self, user: str, app: Any, score: int, comment: str) -> Appeal:
+        thing = self.catalog.get(app.thing_id)
+        answers = json.loads(self.vault.decrypt(app.form)).get("answers", {})
+        fields = thing.form.fields if thing else []
+
+        def first(kind: FieldType) -> str:
+            return next((str(answers[f.id]) for f in fields if f.type is kind and answers.get(f.id)), "")
+
+        name = thing.name if thing else app.thing_id
+        content = f"差评（{LEVELS[score]}）：“{name}”申请（申办编号 {app.number or '报送中'}）。" + (
+            f"办事人说：{comment}" if comment else "办事人未留言。"
+        )
+        return Appeal(
+            user=user,
+            channel=app.channel,
+            kind="投诉",
+            content=content,
+            name=first(FieldType.name) or "办事人",
+            phone=first(FieldType.phone),
+            region=region_of(first(FieldType.id_card)),
+            department=thing.lead[0] if thing else DEFAULT_DEPARTMENT,
+            thing_id=app.thing_id,
+            application_id=app.id,
+            application_number=app.number,
+            deadline_days=CALL_BACK_DAYS,
+        )
 
     async def of(self, user: str) -> dict[str, int]:
-        """Application id → score, for this person's rated applications."""
+        """Application id → its latest score, for this person's rated applications."""
         async with self.engine.connect() as conn:
             rows = await conn.execute(
-                select(ratings.c.application_id, ratings.c.score).where(ratings.c.user_key == user_key(user))
+                select(ratings.c.subject_id, ratings.c.score)
+                .where(ratings.c.user_key == user_key(user), ratings.c.subject == "application")
+                .order_by(ratings.c.id)
             )
-            return {r.application_id: int(r.score) for r in rows}
+            return {r.subject_id: int(r.score) for r in rows}

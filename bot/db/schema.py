@@ -184,13 +184,43 @@ subscribe_grants = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
-# A person's rating of a finished application (好差评): one per application.
+# 好差评 (GB/T 39734/39735): a person's rating of a finished application or of
+# an agent conversation, on the national five levels, optionally per criterion;
+# a later rating of the same subject is a 追评. The comment is encrypted.
 ratings = Table(
     "ratings",
     metadata,
-    Column("application_id", String(32), primary_key=True),
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("subject", String(16), nullable=False),  # application / conversation
+    Column("subject_id", String(64), nullable=False, index=True),
     Column("user_key", String(64), nullable=False, index=True),
-    Column("score", Integer, nullable=False),  # 1 (非常不满意) … 5 (非常满意)
-    Column("comment", Text, nullable=False, server_default=""),  # encrypted: may name people
+    Column("channel", String(32), nullable=False, server_default=""),
+    Column("thing_id", String(48), nullable=False, server_default=""),
+    Column("score", Integer, nullable=False),  # 5 非常满意 … 1 非常不满意
+    Column("criteria", JSON, nullable=False, default=dict),  # 整体满意度, 办事效率, … → 1-5
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("follow_up", Boolean, nullable=False, server_default=false()),  # 追评
+    Column("work_order_id", String(32), nullable=True),  # 差评: the 12345 order for 回访 and 整改
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# 12345 work orders we opened for people (complaints, follow-ups, 差评 回访).
+# Personal data (who, what, the conversation's context, the result) encrypted.
+work_orders = Table(
+    "work_orders",
+    metadata,
+    Column("id", String(32), primary_key=True),  # ours: the hotline's external_id
+    Column("user_key", String(64), nullable=False, index=True),
+    Column("user_ref", Text, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("kind", String(8), nullable=False),  # 咨询/求助/投诉/举报/建议/表扬
+    Column("thing_id", String(48), nullable=True),
+    Column("application_id", String(32), nullable=True),
+    Column("request", Text, nullable=False),  # encrypted JSON: what was sent
+    Column("number", String(32), nullable=True, unique=True),  # 工单号
+    Column("status", String(16), nullable=False, server_default="待报送"),
+    Column("seq", Integer, nullable=False, server_default="0"),
+    Column("result", Text, nullable=False, server_default=""),  # encrypted 办理结果 / 回访结果
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

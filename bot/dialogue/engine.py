@@ -9,11 +9,14 @@ or HTTP. Each person's messages run one at a time across all processes
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from bot.appeals.orders import DEFAULT_DEPARTMENT, Appeal
+from bot.appeals.region import region_of
 from bot.applications.notice_text import render_notice
 from bot.catalog import Catalog, OneThing
 from bot.catalog.conditions import holds
@@ -25,12 +28,14 @@ from bot.dialogue.messages import Inbound, Reply, TurnResult
 from bot.dialogue.say import Say, spoken_groups
 from bot.dialogue.session import Awaiting, Commitment, Draft, Session, VerifiedIdentity
 from bot.dialogue.storage import SessionStore, UserQueue
-from bot.masking import mask_value
+from bot.masking import mask_text, mask_value
 from bot.shared_data import SharedDataUnavailable, SharedRecord
 from bot.texts import texts_for
-from bot.validators import id_card_birth_date
+from bot.validators import id_card_birth_date, mobile_problem
 
 log = logging.getLogger(__name__)
+
+COMPLAINT_WORDS = re.compile(r"我要|我想|投诉|举报|你们|这个|[，。！!,. ]")
 
 THING_PREFIX = "thing_"
 CONFIDENT = 0.5  # an intent this sure may interrupt a pending question
@@ -47,6 +52,12 @@ class SharedData(Protocol):
     async def lookup(
         self, key: str, sources: set[str], consent_id: str, kind: str = "person"
     ) -> SharedRecord | None: ...
+
+
+class Appeals(Protocol):
+    """12345 work orders (``bot/appeals``)."""
+
+    async def open(self, appeal: Appeal) -> str: ...
 
 
 class Notices(Protocol):
@@ -72,6 +83,7 @@ class Engine:
     inbox: Notices | None = None
     today: Callable[[], date] = date.today
     on_handoff: Callable[[Session, str], Awaitable[None]] | None = None
+    appeals: Appeals | None = None
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         return (await self.turn(msg)).replies
@@ -259,6 +271,8 @@ class Turn:
             return True
         if a.kind == "supplement":
             return await self.answer_supplement(a)
+        if a.kind in ("complaint", "complaint_name", "complaint_phone"):
+            return await self.answer_complaint(a)
         if a.kind == "help":
             choice = self.option(a)
             if choice == "human":
@@ -559,7 +573,7 @@ class Turn:
             await self.handoff("requested")
             return
         if name == "complaint":
-            await self.handoff("complaint", tx.COMPLAINT.format(supervise=tx.COMPLAINT_PHONE))
+            await self.complaint()
             return
         if name == "check_progress":
             await self.progress()
@@ -986,6 +1000,97 @@ class Turn:
         self.say.handoff(reason, template)
         if self.e.on_handoff is not None:
             await self.e.on_handoff(self.s, reason)
+
+    # ---- complaints: a 12345 work order with the conversation's context ------
+
+    async def complaint(self) -> None:
+        tx = self.tx
+        if self.e.appeals is None:
+            await self.handoff("complaint", tx.COMPLAINT.format(supervise=tx.COMPLAINT_PHONE))
+            return
+        told = self.text if len(COMPLAINT_WORDS.sub("", self.text)) >= 4 else ""
+        await self.complaint_next({"content": told} if told else {})
+
+    async def complaint_next(self, known: dict[str, str]) -> None:
+        """Ask for what the work order still lacks, or open it."""
+        tx = self.tx
+        name, phone = self.contact()
+        known.setdefault("name", name or "")
+        known.setdefault("phone", phone or "")
+        for key, kind, ask in (
+            ("content", "complaint", tx.COMPLAINT_ASK),
+            ("name", "complaint_name", tx.COMPLAINT_NAME),
+            ("phone", "complaint_phone", tx.COMPLAINT_PHONE_ASK),
+        ):
+            if not known.get(key):
+                self.say.text(ask)
+                self.s.awaiting = Awaiting(kind=kind, value=known)  # type: ignore[arg-type]
+                return
+        assert self.e.appeals is not None
+        t = self.thing()
+        context = "\n".join(mask_text(str(r.get("text", ""))) for r in self.s.last_replies[-3:])
+        await self.e.appeals.open(
+            Appeal(
+                user=self.s.user,
+                channel=self.msg.channel,
+                kind="投诉",
+                content=mask_text(known["content"])[:2000],
+                name=known["name"],
+                phone=known["phone"],
+                region=region_of(self.known_id()),
+                department=t.lead[0] if t else DEFAULT_DEPARTMENT,
+                context=(f"正在办理：{t.name}\n" if t else "") + context,
+                thing_id=t.id if t else None,
+            )
+        )
+        self.s.awaiting = None
+        await self.handoff("complaint", tx.COMPLAINT_TAKEN)
+
+    async def answer_complaint(self, a: Awaiting) -> bool:
+        known = dict(a.value or {})
+        if a.kind == "complaint":
+            if not self.text:
+                return False
+            known["content"] = self.text
+        elif a.kind == "complaint_name":
+            if not 2 <= len(self.text) <= 20:
+                return False
+            known["name"] = self.text
+        else:
+            phone = re.sub(r"\D", "", self.text)
+            if mobile_problem(phone) is not None:
+                self.failed = True
+                self.say.text(self.tx.COMPLAINT_PHONE_ASK)
+                return True
+            known["phone"] = phone
+        await self.complaint_next(known)
+        return True
+
+    def contact(self) -> tuple[str | None, str | None]:
+        """The person's name and phone as their verified identity or their drafts give them."""
+        name = self.s.verified.name if self.s.verified else None
+        phone = None
+        for d in self.s.drafts.values():
+            thing = self.e.catalog.get(d.thing)
+            for f in thing.form.fields if thing else []:
+                value = d.answers.get(f.id)
+                if not value:
+                    continue
+                if name is None and f.prefill == "identity.name":
+                    name = str(value)
+                if phone is None and f.type is FieldType.phone:
+                    phone = str(value)
+        return name, phone
+
+    def known_id(self) -> str | None:
+        if self.s.verified:
+            return self.s.verified.id_number
+        for d in self.s.drafts.values():
+            thing = self.e.catalog.get(d.thing)
+            f = form.applicant_id_field(thing) if thing else None
+            if f is not None and d.answers.get(f.id):
+                return str(d.answers[f.id])
+        return None
 
     # ---- 补正: what an item in 需补正 asked for, handed in here ------------
 

@@ -33,6 +33,9 @@ AwaitKind = Literal[
     "proxy_relation",
     "supplement_pick",  # which item in 需补正 to hand in for (numbered)
     "supplement",  # the photo or text for it (``ref`` = "number|item")
+    "complaint",  # what happened (``value``: what is known of the complaint so far)
+    "complaint_name",
+    "complaint_phone",
 ]
 
 

@@ -1,0 +1,156 @@
+"""12345 work orders over real HTTP: a complaint in the chat becomes an order
+at the 12345 simulator (once, also when 12345 is down at first), its 工单号
+and each later step reach the person through signed callbacks, and forged,
+stale or unknown callbacks are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
+
+from bot.appeals.delivery import WorkOrderDelivery, working_days_after
+from bot.dialogue.scripted import Citizen
+from bot.settings import Settings
+from handlers.app import create_app
+from handlers.keys import SERVICES
+from handlers.services import Services
+from integrations.hotline import sign
+from integrations.simulators.hotline import HotlineSim
+from tests.test_progress import free_port
+
+KEY, SECRET = "hotline-test-key", "hotline-callback-secret"
+
+
+@pytest.fixture
+async def hotline(tmp_path: Path) -> AsyncIterator[TestServer]:
+    server = TestServer(HotlineSim(tmp_path / "hotline.db", KEY, SECRET, pace=0, retry_base=0.05).app())
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def app(settings: Settings, hotline: TestServer) -> AsyncIterator[TestServer]:
+    port = free_port()
+    configured = settings.model_copy(
+        update={
+            "hotline_url": str(hotline.make_url("")).rstrip("/"),
+            "hotline_key": SecretStr(KEY),
+            "hotline_callback_secret": SecretStr(SECRET),
+            "hotline_timeout_seconds": 2.0,
+            "public_base_url": f"http://127.0.0.1:{port}",
+            "outbox_max_backoff_seconds": 0.01,
+        }
+    )
+    server = TestServer(create_app(configured), port=port)
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+async def call(server: TestServer, method: str, path: str, body: Any = None) -> Any:
+    async with aiohttp.ClientSession() as http, http.request(method, server.make_url(path), json=body) as resp:
+        assert resp.status < 300, await resp.text()
+        return await resp.json()
+
+
+async def complained(services: Services, user: str) -> Citizen:
+    c = Citizen(services.dialogue, user, channel="wechat")
+    for said in ("我要投诉", "社保卡申领交了材料两个月没消息", "王丽", "13840012345"):
+        await c.say(said)
+    return c
+
+
+def sender(services: Services) -> WorkOrderDelivery:
+    orders = services.work_order_sender()
+    assert orders is not None
+    return orders
+
+
+async def told(services: Services, c: Citizen) -> str:
+    for _ in range(3):
+        await services.notifier().deliver_due()
+    return "\n".join(r.text for r in await c.say("你好"))
+
+
+async def until_status(services: Services, user: str, status: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        [order] = await services.work_orders.of(user)
+        if order["status"] == status:
+            return order
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"work order never reached {status}")
+
+
+async def test_a_complaint_is_followed_at_12345_to_its_call_back(app: TestServer, hotline: TestServer) -> None:
+    services: Services = app.app[SERVICES]
+    c = await complained(services, "wechat:oComplains")
+    await call(hotline, "POST", "/_sim/faults", {"outage": True})  # 12345 is down at first
+    orders = sender(services)
+    assert await orders.deliver_due() == 1
+    assert await call(hotline, "GET", "/_sim/orders") == []
+    await call(hotline, "POST", "/_sim/faults", {})
+    for _ in range(20):
+        if await orders.deliver_due():
+            break
+        await asyncio.sleep(0.02)
+    [at_12345] = await call(hotline, "GET", "/_sim/orders")
+    assert at_12345["kind"] == "投诉" and at_12345["phone"] == "138****2345"
+    assert at_12345["content"] == "社保卡申领交了材料两个月没消息"
+    assert at_12345["department"] == "辽宁省营商环境建设局" and at_12345["channel"] == "wechat"
+    assert at_12345["callback_url"].endswith("/callbacks/hotline")
+    number = at_12345["number"]
+    assert number in await told(services, c)  # the 工单号, told
+
+    await call(hotline, "POST", "/_sim/outcome", {"number": number, "status": "已办结",
+                                                  "result": "已联系社保中心，卡已制好，本周寄出"})  # fmt: skip
+    order = await until_status(services, "wechat:oComplains", "已办结")
+    assert "本周寄出" in order["result"]
+    assert "本周寄出" in await told(services, c)
+    await call(hotline, "POST", "/_sim/outcome", {"number": number, "status": "已回访", "feedback": "满意"})
+    await until_status(services, "wechat:oComplains", "已回访")
+    assert len(await call(hotline, "GET", "/_sim/orders")) == 1  # one order, however many tries
+
+
+async def post_callback(app: TestServer, body: dict[str, Any], secret: str = SECRET, stamp: str | None = None) -> int:
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    stamp = stamp or str(int(time.time()))
+    headers = {"X-Hotline-Timestamp": stamp, "X-Hotline-Signature": sign(secret, stamp, raw),
+               "Content-Type": "application/json"}  # fmt: skip
+    async with aiohttp.ClientSession() as http, http.post(app.make_url("/callbacks/hotline"), data=raw,
+                                                           headers=headers) as resp:  # fmt: skip
+        return resp.status
+
+
+async def test_callbacks_that_do_not_hold_are_refused(app: TestServer, hotline: TestServer) -> None:
+    services: Services = app.app[SERVICES]
+    await complained(services, "wechat:oCheck")
+    [order] = await services.work_orders.of("wechat:oCheck")
+    event = {"event_id": "e1", "number": "GD20261123000009", "external_id": order["id"], "status": "办理中",
+             "result": None, "feedback": None, "seq": 3, "at": "2026-11-23T10:00:00+08:00"}  # fmt: skip
+    assert await post_callback(app, event, secret="forged") == 401
+    assert await post_callback(app, event, stamp=str(int(time.time()) - 3600)) == 401
+    assert await post_callback(app, {**event, "status": "飞了"}) == 400
+    assert await post_callback(app, {**event, "external_id": "nobody"}) == 404
+    assert await post_callback(app, event) == 200
+    assert await post_callback(app, {**event, "event_id": "e0", "status": "已派单", "seq": 2}) == 200  # late
+    [after] = await services.work_orders.of("wechat:oCheck")
+    assert after["status"] == "办理中"  # the late event did not move it back
+
+
+def test_working_days_skip_the_weekend() -> None:
+    from datetime import datetime
+
+    friday = datetime(2026, 11, 27, 15, 0)
+    assert working_days_after(friday, 1) == datetime(2026, 11, 30, 15, 0)  # Monday
+    assert working_days_after(friday, 15).weekday() < 5
