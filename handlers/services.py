@@ -211,6 +211,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         )
     notices = NoticeQueue(vault, catalog)
     work_orders = WorkOrders(db, vault)
+    ratings = Ratings(db, vault, catalog, work_orders)
     progress = ProgressTracker(db, notices)
     applications = ApplicationRepository(db, vault, item_names, platform, progress)
     inbox = Inbox(redis, vault)
@@ -228,6 +229,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         shared=elicense,
         inbox=inbox,
         appeals=work_orders,
+        ratings=ratings,
     )
     return Services(
         nlu=nlu,
@@ -240,7 +242,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         work_orders=work_orders,
         notices=notices,
         progress=progress,
-        ratings=Ratings(db, vault, catalog, work_orders),
+        ratings=ratings,
         miniprogram_api=(
             WeChatApi(
                 redis,

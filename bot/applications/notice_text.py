@@ -27,6 +27,8 @@ def render_notice(notice: dict[str, Any], catalog: Catalog, tx: ModuleType) -> s
         return str(tx.NOTICE_NEEDS_STAFF.format(name=name))
     if kind == "message":
         return str(notice["text"])
+    if kind == "rate_invite":
+        return str(tx.NOTICE_RATE_INVITE.format(name=name, number=notice.get("number", "")))
     if kind == "work_order_opened":
         return str(tx.NOTICE_ORDER_OPENED.format(kind=notice.get("order_kind", ""), number=notice["number"]))
     if kind == "work_order":

@@ -109,4 +109,20 @@ class ProgressTracker:
                 "detail": event.detail,
             }
             await self.notices.queue(conn, app, notice, urgent=event.status in URGENT)
+            if event.status in FINAL:
+                statuses = set(
+                    (
+                        await conn.execute(
+                            select(application_items.c.status).where(application_items.c.application_id == app.id)
+                        )
+                    ).scalars()
+                )
+                if statuses <= set(FINAL):  # 一事一评: the whole one-thing is decided
+                    invite = {
+                        "kind": "rate_invite",
+                        "thing": app.thing_id,
+                        "number": event.number,
+                        "application": app.id,
+                    }
+                    await self.notices.queue(conn, app, invite)
         return Taken.applied

@@ -18,6 +18,9 @@ from typing import Any, Protocol
 from bot.appeals.orders import DEFAULT_DEPARTMENT, Appeal
 from bot.appeals.region import region_of
 from bot.applications.notice_text import render_notice
+from bot.applications.ratings import BAD as RATE_BAD
+from bot.applications.ratings import FINISHED as FINISHED_STATUSES
+from bot.applications.ratings import LEVELS as RATE_LEVELS
 from bot.catalog import Catalog, OneThing
 from bot.catalog.conditions import holds
 from bot.catalog.models import FieldType, FormField
@@ -60,6 +63,12 @@ class Appeals(Protocol):
     async def open(self, appeal: Appeal) -> str: ...
 
 
+class RatingsPort(Protocol):
+    """好差评 (``bot/applications/ratings.py``)."""
+
+    async def rate(self, user: str, application_id: str, score: int, comment: str = "") -> Any: ...
+
+
 class Notices(Protocol):
     async def take(self, user: str) -> list[dict[str, Any]]: ...
 
@@ -84,6 +93,7 @@ class Engine:
     today: Callable[[], date] = date.today
     on_handoff: Callable[[Session, str], Awaitable[None]] | None = None
     appeals: Appeals | None = None
+    ratings: RatingsPort | None = None
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         return (await self.turn(msg)).replies
@@ -235,6 +245,8 @@ class Turn:
             await self.progress()
         elif name == "supplement":
             await self.supplement()
+        elif name == "rate":
+            await self.rate_prompt()
         elif name == "elderly_on":
             self.set_style("elderly")
             self.say.text(self.tx.ELDERLY_ON)
@@ -273,6 +285,8 @@ class Turn:
             return await self.answer_supplement(a)
         if a.kind in ("complaint", "complaint_name", "complaint_phone"):
             return await self.answer_complaint(a)
+        if a.kind in ("rating", "rating_comment"):
+            return await self.answer_rating(a)
         if a.kind == "help":
             choice = self.option(a)
             if choice == "human":
@@ -1000,6 +1014,49 @@ class Turn:
         self.say.handoff(reason, template)
         if self.e.on_handoff is not None:
             await self.e.on_handoff(self.s, reason)
+
+    # ---- 好差评: rating a finished application (nobody is pressed) -------------
+
+    async def rate_prompt(self) -> None:
+        tx = self.tx
+        finished = [
+            a
+            for a in await self.e.applications.progress(self.s.user)
+            if a["items"] and all(i["status"] in FINISHED_STATUSES for i in a["items"])
+        ]
+        if self.e.ratings is None or not finished:
+            self.say.text(tx.RATE_NONE)
+            return
+        app = finished[0]  # the newest
+        thing = self.e.catalog.get(app["thing"])
+        self.say.text(tx.RATE_ASK, name=thing.name if thing else app["thing"])
+        options = [(str(score), label) for score, label in RATE_LEVELS.items()]
+        self.s.awaiting = Awaiting(kind="rating", ref=app["id"], options=self.say.choices(tx.RATE_CHOOSE, options))
+
+    async def answer_rating(self, a: Awaiting) -> bool:
+        tx = self.tx
+        if a.kind == "rating":
+            choice = self.option(a)
+            if choice is None:
+                return False
+            score = int(choice)
+            if score <= RATE_BAD:
+                self.say.text(tx.RATE_WHY)
+                self.s.awaiting = Awaiting(kind="rating_comment", ref=a.ref, value=score)
+                return True
+            await self.record_rating(a.ref or "", score, "")
+            return True
+        await self.record_rating(a.ref or "", int(a.value), self.text)
+        return True
+
+    async def record_rating(self, app_id: str, score: int, comment: str) -> None:
+        assert self.e.ratings is not None
+        self.s.awaiting = None
+        rating = await self.e.ratings.rate(self.s.user, app_id, score, comment)
+        if rating.work_order is not None:
+            self.say.text(self.tx.RATE_BAD_TAKEN)
+        else:
+            self.say.text(self.tx.RATE_THANKS)
 
     # ---- complaints: a 12345 work order with the conversation's context ------
 

@@ -36,6 +36,8 @@ AwaitKind = Literal[
     "complaint",  # what happened (``value``: what is known of the complaint so far)
     "complaint_name",
     "complaint_phone",
+    "rating",  # one of the five levels (``ref`` = application id)
+    "rating_comment",  # 差评: what went wrong (``value`` = the score)
 ]
 
 
