@@ -41,6 +41,7 @@ bench: setup
 	$(PY) -m bot.bench
 	$(PY) -m bot.nlu bench
 	$(PY) -m handlers.bench
+	$(PY) -m handlers.notify_bench
 
 # The demo page's browser test drives Debian's Chromium (never a browser Playwright downloads);
 # a Chinese font makes its screenshots readable.

@@ -48,8 +48,12 @@ class OutboxConsumer:
         max_delay: float = 300.0,
         poll_seconds: float = 0.5,
         max_attempts: int | None = None,
+        concurrency: int = 1,
+        batch: int = 20,
     ) -> None:
         self.db = db
+        self.concurrency = concurrency  # rows handled at once (each waits on a partner most of the time)
+        self.batch = batch
         self.max_attempts = max_attempts  # then the row goes to the dead-letter list (dead_at), for admins
         self.lease = lease_seconds
         self.base_delay = base_delay
@@ -72,7 +76,8 @@ class OutboxConsumer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.poll)
 
-    async def deliver_due(self, limit: int = 20) -> int:
+    async def deliver_due(self, limit: int | None = None) -> int:
+        limit = limit or self.batch
         now = datetime.now(UTC)
         async with self.db.connect() as conn:
             rows = list(
@@ -88,22 +93,27 @@ class OutboxConsumer:
                     .limit(limit)
                 )
             )
-        handled = 0
-        for row in rows:
-            attempts = await self.claim(row.id, row.attempts)
-            if attempts is None:
-                continue  # another worker has it
-            handled += 1
-            try:
-                await self.handle(row)
-            except Deferred as exc:
-                await self.defer(row.id, attempts, exc.until)
-            except RetryLater as exc:
-                await self.retry(row.id, attempts, str(exc))
-            except Exception as exc:  # a bug or a database error: retried, visible in last_error
-                log.exception("outbox row %s failed", row.id)
-                await self.retry(row.id, attempts, f"{type(exc).__name__}: {exc}")
-        return handled
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(row: Any) -> int:
+            async with gate:
+                attempts = await self.claim(row.id, row.attempts)
+                if attempts is None:
+                    return 0  # another worker has it
+                try:
+                    await self.handle(row)
+                except Deferred as exc:
+                    await self.defer(row.id, attempts, exc.until)
+                except RetryLater as exc:
+                    await self.retry(row.id, attempts, str(exc))
+                except Exception as exc:  # a bug or a database error: retried, visible in last_error
+                    log.exception("outbox row %s failed", row.id)
+                    await self.retry(row.id, attempts, f"{type(exc).__name__}: {exc}")
+                return 1
+
+        if self.concurrency == 1:  # in order, one after another (submissions keep their order)
+            return sum([await one(row) for row in rows])
+        return sum(await asyncio.gather(*(one(row) for row in rows)))
 
     async def claim(self, row_id: int, seen_attempts: int) -> int | None:
         """Take a due row for ``lease`` seconds; the attempt count is the version only one claim can bump."""

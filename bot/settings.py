@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     quiet_hours: str = Field(
         "21:00-08:00", description="local hours when non-urgent pushes wait (the inbox has them at once); empty: none"
     )
+    notify_concurrency: int = Field(32, description="notices a worker pushes at once")
     notify_max_attempts: int = Field(12, description="a notice no channel took after this many passes is dead-lettered")
     asr_url: str | None = Field(
         None, description="speech recognition (FunASR runtime HTTP server) for voice without WeChat's transcript"

@@ -107,6 +107,8 @@ class Services:
             max_delay=s.outbox_max_backoff_seconds,
             poll_seconds=s.outbox_poll_seconds,
             max_attempts=s.notify_max_attempts,
+            concurrency=s.notify_concurrency,
+            batch=s.notify_concurrency * 4,
         )
 
     def work_order_sender(self) -> WorkOrderDelivery | None:
@@ -154,6 +156,9 @@ class Services:
             await self.asr.close()
         if self.hotline is not None:
             await self.hotline.close()
+        for api in (self.wechat_api, self.miniprogram_api):
+            if api is not None:
+                await api.close()
         await self.redis.aclose()
         await self.db.dispose()
 

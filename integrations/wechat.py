@@ -1,7 +1,10 @@
-"""Outbound WeChat: wechatpy's ``WeChatClient`` (its blocking calls run off the
-event loop), with the access token shared by all processes in Redis and a
-Redis lock around its refresh (wechatpy has none: two processes refreshing
-at once would invalidate each other's token).
+"""Outbound WeChat: wechatpy builds every call (endpoint, JSON body, its
+API's arguments) and aiohttp sends it, so a busy notifier waits on sockets,
+not on a pool of threads running blocking ``requests``. The access token is
+shared by all processes in Redis, with a Redis lock around its refresh
+(wechatpy has none: two processes refreshing at once would invalidate each
+other's token). Media downloads, rare and binary, keep wechatpy's own blocking
+client off the event loop.
 
 Errors: 40001/42001/40014 (token invalid or expired) → refresh and retry once;
 45009 (rate limit), HTTP errors, -1 (busy) → ``RetryLater``; 43004 (not
@@ -12,7 +15,9 @@ window, over count) → ``SendRefused(fallback=True)``; anything else → ``Send
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -37,10 +42,34 @@ class _Client(WeChatClient):  # type: ignore[misc]
         self.API_BASE_URL = f"{base_url}/cgi-bin/"
         self.wxa.API_BASE_URL = f"{base_url}/"  # the mini-program API has its own, hard-coded base
         self._token_url = f"{base_url}/cgi-bin/token"
+        self._http.trust_env = False  # no .netrc or proxy variables read on every call
 
     def fetch_access_token(self) -> dict[str, Any]:
         params = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
         return self._fetch_access_token(url=self._token_url, params=params)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One API call as wechatpy would make it."""
+
+    method: str
+    url: str
+    params: dict[str, Any]
+    body: bytes | None
+
+
+class _Planner(_Client):
+    """wechatpy's API objects, whose every request is handed back as a ``_Call`` instead of sent."""
+
+    def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> _Call:
+        base = kwargs.pop("api_base_url", self.API_BASE_URL)
+        url = url_or_endpoint if url_or_endpoint.startswith(("http://", "https://")) else base + url_or_endpoint
+        params = dict(kwargs.get("params") or {})
+        params.setdefault("access_token", self.access_token)
+        data = kwargs.get("data")
+        body = json.dumps(data, ensure_ascii=False).encode() if isinstance(data, dict) else data
+        return _Call(method.upper(), url, params, body)
 
 
 class WeChatApi:
@@ -53,6 +82,21 @@ class WeChatApi:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.token_key = f"wx:token:{appid}"
+        self._planners: dict[str, _Planner] = {}  # by token (the newest only)
+        self._http: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                connector=aiohttp.TCPConnector(limit=64),  # WeChat allows many; the simulator too
+            )
+        return self._http
 
     async def token(self, stale: str | None = None) -> str:
         """The shared token; ``stale``: the one WeChat just refused, to be replaced."""
@@ -75,13 +119,46 @@ class WeChatApi:
             await self.redis.set(self.token_key, token, ex=ttl)
             return token
 
+    def _planner(self, token: str) -> _Planner:
+        planner = self._planners.get(token)
+        if planner is None:
+            planner = _Planner(self.base_url, self.appid, self.secret, token, self.timeout)
+            self._planners = {token: planner}
+        return planner
+
+    async def _send(self, call: _Call) -> Any:
+        """Make the call; WeChat's errcode raised as wechatpy raises it."""
+        async with self._session().request(call.method, call.url, params=call.params, data=call.body) as resp:
+            if resp.status >= 400:
+                raise WeChatClientException(None, f"HTTP {resp.status}")
+            raw = await resp.read()
+        try:
+            result = json.loads(raw.decode("utf-8", "ignore"), strict=False)
+        except ValueError as exc:
+            raise WeChatClientException(None, "not JSON") from exc
+        if isinstance(result, dict) and int(result.get("errcode", 0) or 0) != 0:
+            raise WeChatClientException(int(result["errcode"]), result.get("errmsg", ""))
+        return result
+
     async def _call(self, action: Callable[[WeChatClient], Any]) -> Any:
+        """``action`` uses wechatpy's API objects on the client it is given (one call)."""
+        return await self._with_token(lambda token: self._send(action(self._planner(token))))
+
+    async def _call_blocking(self, action: Callable[[WeChatClient], Any]) -> Any:
+        """The same through wechatpy's own blocking client, in a thread (binary answers)."""
+
+        async def run(token: str) -> Any:
+            client = _Client(self.base_url, self.appid, self.secret, token, self.timeout)
+            return await asyncio.to_thread(action, client)
+
+        return await self._with_token(run)
+
+    async def _with_token(self, attempt_with: Callable[[str], Any]) -> Any:
         stale: str | None = None
         for attempt in (1, 2):
             token = await self.token(stale)
-            client = _Client(self.base_url, self.appid, self.secret, token, self.timeout)
             try:
-                return await asyncio.to_thread(action, client)
+                return await attempt_with(token)
             except WeChatClientException as exc:
                 code = exc.errcode
                 if code in TOKEN_ERRORS and attempt == 1:
@@ -90,7 +167,7 @@ class WeChatApi:
                 if code is None or code in RETRY_ERRORS or code in TOKEN_ERRORS:
                     raise RetryLater(f"{code}: {exc.errmsg}") from exc
                 raise SendRefused(code, str(exc.errmsg), fallback=code in FALLBACK_ERRORS) from exc
-            except Exception as exc:  # connection refused, timeouts (requests)
+            except Exception as exc:  # connection refused, timeouts
                 raise RetryLater(type(exc).__name__) from exc
         raise RetryLater("token refused twice")
 
@@ -115,7 +192,7 @@ class WeChatApi:
 
     async def download_media(self, media_id: str) -> tuple[bytes, str]:
         """A temporary media file a person sent (voice, image): its bytes and content type."""
-        response = await self._call(lambda c: c.media.download(media_id))
+        response = await self._call_blocking(lambda c: c.media.download(media_id))
         if isinstance(response, dict):  # wechatpy hands back JSON it could parse, errors aside
             raise SendRefused(None, "media/get answered JSON, not a file", fallback=False)
         return bytes(response.content), str(response.headers.get("Content-Type", "application/octet-stream"))

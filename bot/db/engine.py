@@ -27,6 +27,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.close()
 
         return engine
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 40)
     return create_async_engine(u, pool_pre_ping=True, **kwargs)
 
 

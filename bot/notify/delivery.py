@@ -19,27 +19,30 @@ same notice twice.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.applications.inbox import Inbox
 from bot.applications.notice_text import render_notice
 from bot.catalog import Catalog
 from bot.crypto import Vault
+from bot.db.schema import outbox
 from bot.dialogue.storage import user_key
 from bot.messaging import SendRefused
 from bot.notify.log import FAILED, REFUSED, SENT, TRYING, DeliveryLog
 from bot.notify.ports import Hotline, MiniProgram, OfficialAccount
 from bot.notify.quiet import QuietHours
 from bot.notify.templates import subscribe_data, template_data
-from bot.outbox import Deferred, OutboxConsumer, RetryLater
+from bot.outbox import OutboxConsumer, RetryLater, backoff
 from bot.people.contacts import ContactBook
 from bot.texts import standard
 
@@ -68,10 +71,21 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Reach:
+    """What decides the channels for a batch of notices, read in a few queries for all of them."""
+
+    granted: set[str]  # users with a subscribe grant left
+    unfollowed: set[str]  # users who left the official account
+    calls: set[str]  # users who asked to be phoned
+    seen: set[str]  # users inside the 48-hour customer-service window
+
+
+@dataclass(frozen=True)
 class Channel:
     name: str
     idempotent: bool  # the partner de-duplicates by our message id: safe to try again after a crash
-    send: Callable[[Notice], Awaitable[bool]]  # False: not available to this person (nothing was sent)
+    reaches: Callable[[Notice, Reach], bool]  # could it reach this person now? (read from a batch's Reach)
+    send: Callable[[Notice], Awaitable[None]]  # raises SendRefused or RetryLater when it does not go out
 
 
 class NotificationDelivery(OutboxConsumer):
@@ -108,16 +122,58 @@ class NotificationDelivery(OutboxConsumer):
         self.quiet = quiet
         self.log = DeliveryLog(db)
         self.channels = [
-            Channel("subscribe", False, self._subscribe),
-            Channel("template", False, self._template),
-            Channel("cs", False, self._customer_service),
-            Channel("call", True, self._call),
-            Channel("sms", True, self._sms),
+            Channel("subscribe", False, self._may_subscribe, self._subscribe),
+            Channel("template", False, self._may_template, self._template),
+            Channel("cs", False, self._may_customer_service, self._customer_service),
+            Channel("call", True, self._may_call, self._call),
+            Channel("sms", True, self._may_sms, self._sms),
         ]
 
-    async def handle(self, row: Any) -> None:
+    # ---- a batch at a time: a few transactions for many notices ----------------
+    # Every commit waits for the disk; one per step of each notice would cap the
+    # notifier at a few hundred a second. So a batch is claimed in one UPDATE,
+    # its channels marked "trying" in one transaction, sent concurrently, and
+    # the outcomes written in one more.
+
+    async def deliver_due(self, limit: int | None = None) -> int:
+        rows = await self.claim_batch(limit or self.batch)
+        if not rows:
+            return 0
+        notices = {r.id: self._notice(r) for r in rows}
+        attempts = {r.id: r.attempts for r in rows}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for n in notices.values():  # the conversation has it whatever happens next
+                self.inbox.stage(pipe, n.user, n.row_id, n.body)
+            await pipe.execute()
+        until = self.quiet.until(datetime.now(UTC)) if self.quiet is not None else None
+        if until is not None:
+            held = [i for i, n in notices.items() if not n.urgent]
+            await self._defer_many(held, attempts, until)
+            for i in held:
+                notices.pop(i)
+        states = await self.log.states_of(list(notices))
+        done = [i for i in notices if SENT in states.get(i, {}).values()]  # sent before a crash
+        pending = {i: n for i, n in notices.items() if i not in done}
+        down: dict[int, list[str]] = {}
+        tried: dict[int, set[str]] = {i: set() for i in pending}
+        while pending:
+            picks = await self._pick(pending, states, tried)
+            for i in [i for i in pending if i not in picks]:
+                pending.pop(i)  # nothing left to try for this one
+            if not picks:
+                break
+            picks = await self._mark_trying(picks, pending)
+            outcomes = await self._send(picks, pending)
+            sent = await self._record(outcomes, states, tried, down)
+            done += sent
+            for i in sent:
+                pending.pop(i, None)
+        await self._settle(done, [i for i in notices if i not in done], down, attempts)
+        return len(rows)
+
+    def _notice(self, row: Any) -> Notice:
         payload = json.loads(self.vault.decrypt(row.payload))
-        notice = Notice(
+        return Notice(
             row_id=row.id,
             user=payload["user"],
             phone=payload.get("phone"),
@@ -125,88 +181,189 @@ class NotificationDelivery(OutboxConsumer):
             body=payload["notice"],
             text=render_notice(payload["notice"], self.catalog, standard),
         )
-        await self.inbox.put(notice.user, row.id, notice.body)  # idempotent by row id
-        if not notice.urgent and self.quiet is not None:
-            until = self.quiet.until(datetime.now(UTC))
-            if until is not None:
-                raise Deferred(until)
-        states = await self.log.states(row.id)
-        if SENT in states.values():
-            await self.finish(row.id)  # a worker died after sending, before finishing
-            return
-        down: list[str] = []
-        for channel in self.channels:
-            state = states.get(channel.name)
-            if state == REFUSED or (state == TRYING and not channel.idempotent):
-                continue  # refused before, or perhaps sent before a crash: never twice
-            await self.log.mark(row.id, channel.name, TRYING)
-            try:
-                available = await channel.send(notice)
-            except SendRefused as exc:
-                await self.log.mark(row.id, channel.name, REFUSED, str(exc))
-                continue
-            except RetryLater as exc:
-                await self.log.mark(row.id, channel.name, FAILED, str(exc))
-                down.append(f"{channel.name}: {exc}")
-                continue
-            if not available:
-                await self.log.mark(row.id, channel.name, REFUSED, "not available to this person")
-                continue
-            await self.log.mark(row.id, channel.name, SENT)
-            await self.finish(row.id)
-            return
-        if down:
-            raise RetryLater("; ".join(down))
-        await self.finish(row.id, error="no push channel reaches this person: kept in the inbox")
 
-    # ---- the channels: each returns False when it cannot reach this person -----
+    async def claim_batch(self, limit: int) -> list[Any]:
+        now = datetime.now(UTC)
+        due = (
+            select(outbox.c.id)
+            .where(
+                outbox.c.kind == "notify",
+                outbox.c.delivered_at.is_(None),
+                outbox.c.dead_at.is_(None),
+                outbox.c.next_at <= now,
+            )
+            .order_by(outbox.c.next_at, outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL: two workers never wait on or share a row
+        )
+        async with self.db.begin() as conn:
+            claimed = await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(due.scalar_subquery()), outbox.c.next_at <= now)
+                .values(next_at=now + timedelta(seconds=self.lease), attempts=outbox.c.attempts + 1)
+                .returning(outbox.c.id, outbox.c.payload, outbox.c.attempts)
+            )
+            return list(claimed)
+
+    async def _reach(self, pending: dict[int, Notice]) -> Reach:
+        users = sorted({n.user for n in pending.values()})
+        prefs = await self.contacts.prefs_of(users)
+        granted = await self.contacts.granted_of([u for u in users if u.startswith("mp:")], self.subscribe_template_id)
+        wechat = [u for u in users if u.startswith("wechat:")]
+        seen = await self.redis.mget([seen_key(u) for u in wechat]) if wechat else []
+        return Reach(
+            granted=granted,
+            unfollowed={u for u, (following, _) in prefs.items() if not following},
+            calls={u for u, (_, calls) in prefs.items() if calls},
+            seen={u for u, flag in zip(wechat, seen, strict=True) if flag},
+        )
+
+    async def _pick(
+        self, pending: dict[int, Notice], states: dict[int, dict[str, str]], tried: dict[int, set[str]]
+    ) -> dict[int, Channel]:
+        """For each notice, the first channel not yet tried that reaches the person."""
+        reach = await self._reach(pending)
+        picks: dict[int, Channel] = {}
+        for i, n in pending.items():
+            for channel in self.channels:
+                state = states.get(i, {}).get(channel.name)
+                if channel.name in tried[i] or state == REFUSED or (state == TRYING and not channel.idempotent):
+                    continue  # tried, refused before, or perhaps sent before a crash: never twice
+                if channel.reaches(n, reach):
+                    picks[i] = channel
+                    break
+                tried[i].add(channel.name)
+        return picks
+
+    async def _mark_trying(self, picks: dict[int, Channel], pending: dict[int, Notice]) -> dict[int, Channel]:
+        """One transaction: every pick marked, subscribe grants taken in one statement. A pick whose
+        grant is gone (another worker took it), or a second notice of the same person in this batch,
+        is dropped here and picked again on the next pass."""
+        subscribers: dict[str, int] = {}
+        for i, channel in picks.items():
+            if channel.name == "subscribe":
+                subscribers.setdefault(pending[i].user, i)
+        async with self.db.begin() as conn:
+            granted = await self.contacts.use_grants(list(subscribers), self.subscribe_template_id, conn)
+            lucky = {subscribers[u] for u in granted}
+            kept = {i: c for i, c in picks.items() if c.name != "subscribe" or i in lucky}
+            await self.log.mark_many([(i, c.name, TRYING, "") for i, c in kept.items()], conn)
+        return kept
+
+    async def _send(self, picks: dict[int, Channel], pending: dict[int, Notice]) -> dict[int, tuple[str, str, str]]:
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(i: int, channel: Channel) -> tuple[int, tuple[str, str, str]]:
+            async with gate:
+                try:
+                    await channel.send(pending[i])
+                except SendRefused as exc:
+                    return i, (channel.name, REFUSED, str(exc))
+                except RetryLater as exc:
+                    if channel.name == "subscribe":
+                        await self.contacts.give_back(pending[i].user, self.subscribe_template_id)  # not used up
+                    return i, (channel.name, FAILED, str(exc))
+                return i, (channel.name, SENT, "")
+
+        return dict(await asyncio.gather(*(one(i, c) for i, c in picks.items())))
+
+    async def _record(
+        self,
+        outcomes: dict[int, tuple[str, str, str]],
+        states: dict[int, dict[str, str]],
+        tried: dict[int, set[str]],
+        down: dict[int, list[str]],
+    ) -> list[int]:
+        sent = []
+        async with self.db.begin() as conn:
+            await self.log.mark_many([(i, c, o, d) for i, (c, o, d) in outcomes.items()], conn)
+            for i, (channel, outcome, detail) in outcomes.items():
+                states.setdefault(i, {})[channel] = outcome
+                tried[i].add(channel)
+                if outcome == SENT:
+                    sent.append(i)
+                elif outcome == FAILED:
+                    down.setdefault(i, []).append(f"{channel}: {detail}")
+        return sent
+
+    async def _settle(
+        self, done: list[int], rest: list[int], down: dict[int, list[str]], attempts: dict[int, int]
+    ) -> None:
+        """One transaction: delivered rows finished; the rest retried, dead-lettered, or left to the inbox."""
+        now = datetime.now(UTC)
+        async with self.db.begin() as conn:
+            if done:
+                await conn.execute(update(outbox).where(outbox.c.id.in_(done)).values(delivered_at=now, last_error=""))
+            for i in rest:
+                if i not in down:
+                    note = "no push channel reaches this person: kept in the inbox"
+                    await conn.execute(update(outbox).where(outbox.c.id == i).values(delivered_at=now, last_error=note))
+                    continue
+                error = "; ".join(down[i])[:500]
+                if self.max_attempts is not None and attempts[i] >= self.max_attempts:
+                    log.error("notice %s gave up after %s attempts: %s", i, attempts[i], error)
+                    await conn.execute(update(outbox).where(outbox.c.id == i).values(dead_at=now, last_error=error))
+                    continue
+                delay = backoff(attempts[i], self.base_delay, self.max_delay, self.rng)
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == i)
+                    .values(next_at=now + timedelta(seconds=delay), last_error=error)
+                )
+
+    async def _defer_many(self, ids: list[int], attempts: dict[int, int], until: datetime) -> None:
+        async with self.db.begin() as conn:
+            for i in ids:  # quiet hours: not an attempt
+                await conn.execute(
+                    update(outbox).where(outbox.c.id == i).values(next_at=until, attempts=attempts[i] - 1)
+                )
+
+    # ---- the channels: whether they reach this person, and sending through them -----
 
     def _openid(self, user: str, prefix: str) -> str | None:
         return user.removeprefix(prefix) if user.startswith(prefix) else None
 
-    async def _subscribe(self, n: Notice) -> bool:
-        openid = self._openid(n.user, "mp:")
-        if openid is None or self.mini is None or not self.subscribe_template_id:
-            return False
-        if not await self.contacts.use_grant(n.user, self.subscribe_template_id):
-            return False
-        data = subscribe_data(n.body, self.catalog, datetime.now(UTC))
-        try:
-            await self.mini.send_subscribe_message(
-                openid, self.subscribe_template_id, data, page="pages/progress/index"
-            )
-        except RetryLater:
-            await self.contacts.give_back(n.user, self.subscribe_template_id)  # not used up
-            raise
-        return True
+    def _may_subscribe(self, n: Notice, r: Reach) -> bool:
+        return self.mini is not None and bool(self.subscribe_template_id) and n.user in r.granted
 
-    async def _template(self, n: Notice) -> bool:
+    async def _subscribe(self, n: Notice) -> None:
+        openid = self._openid(n.user, "mp:")
+        assert openid is not None and self.mini is not None  # the grant was taken with the "trying" mark
+        data = subscribe_data(n.body, self.catalog, datetime.now(UTC))
+        await self.mini.send_subscribe_message(openid, self.subscribe_template_id, data, page="pages/progress/index")
+
+    def _may_template(self, n: Notice, r: Reach) -> bool:
+        return (
+            self.official is not None
+            and bool(self.template_id)
+            and n.user.startswith("wechat:")
+            and n.user not in r.unfollowed
+        )
+
+    async def _template(self, n: Notice) -> None:
         openid = self._openid(n.user, "wechat:")
-        if openid is None or self.official is None or not self.template_id:
-            return False
-        if not await self.contacts.follows(n.user):
-            return False
+        assert openid is not None and self.official is not None
         data = template_data(n.body, self.catalog, n.text, datetime.now(UTC))
         await self.official.send_template(openid, self.template_id, data)
-        return True
 
-    async def _customer_service(self, n: Notice) -> bool:
+    def _may_customer_service(self, n: Notice, r: Reach) -> bool:
+        return self.official is not None and n.user in r.seen and n.user not in r.unfollowed
+
+    async def _customer_service(self, n: Notice) -> None:
         openid = self._openid(n.user, "wechat:")
-        if openid is None or self.official is None or not await self.redis.exists(seen_key(n.user)):
-            return False
-        if not await self.contacts.follows(n.user):
-            return False
+        assert openid is not None and self.official is not None
         await self.official.send_text(openid, n.text)
-        return True
 
-    async def _call(self, n: Notice) -> bool:
-        if self.hotline is None or not n.phone or not await self.contacts.wants_calls(n.user):
-            return False
+    def _may_call(self, n: Notice, r: Reach) -> bool:
+        return self.hotline is not None and bool(n.phone) and n.user in r.calls
+
+    async def _call(self, n: Notice) -> None:
+        assert self.hotline is not None and n.phone
         await self.hotline.place_call(n.phone, n.text, message_id=f"notify-{n.row_id}-call")
-        return True
 
-    async def _sms(self, n: Notice) -> bool:
-        if self.hotline is None or not n.phone:
-            return False
+    def _may_sms(self, n: Notice, r: Reach) -> bool:
+        return self.hotline is not None and bool(n.phone)
+
+    async def _sms(self, n: Notice) -> None:
+        assert self.hotline is not None and n.phone
         await self.hotline.send_sms(n.phone, n.text[:500], message_id=f"notify-{n.row_id}-sms")
-        return True

@@ -5,6 +5,7 @@ carries the same notification twice, even when a worker dies mid-send."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,7 +28,36 @@ class DeliveryLog:
             )
             return {r.channel: r.outcome for r in rows}
 
-    async def mark(self, outbox_id: int, channel: str, outcome: str, detail: str = "") -> None:
+    async def states_of(self, outbox_ids: list[int]) -> dict[int, dict[str, str]]:
+        if not outbox_ids:
+            return {}
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(deliveries.c.outbox_id, deliveries.c.channel, deliveries.c.outcome).where(
+                    deliveries.c.outbox_id.in_(outbox_ids)
+                )
+            )
+            out: dict[int, dict[str, str]] = {}
+            for r in rows:
+                out.setdefault(r.outbox_id, {})[r.channel] = r.outcome
+            return out
+
+    async def mark_many(self, marks: list[tuple[int, str, str, str]], conn: Any) -> None:
+        """(outbox id, channel, outcome, detail) for many notices: one statement, executed for many
+        rows (compiled once and cached, where a VALUES list of varying length would compile each time)."""
+        if not marks:
+            return
+        now = datetime.now(UTC)
+        stmt = self._insert(deliveries)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["outbox_id", "channel"],
+            set_={"outcome": stmt.excluded.outcome, "detail": stmt.excluded.detail, "at": stmt.excluded.at},
+        )
+        await conn.execute(
+            stmt, [{"outbox_id": i, "channel": c, "outcome": o, "detail": d[:500], "at": now} for i, c, o, d in marks]
+        )
+
+    async def mark(self, outbox_id: int, channel: str, outcome: str, detail: str = "", conn: Any = None) -> None:
         now = datetime.now(UTC)
         stmt = self._insert(deliveries).values(
             outbox_id=outbox_id, channel=channel, outcome=outcome, detail=detail[:500], at=now
@@ -35,5 +65,8 @@ class DeliveryLog:
         stmt = stmt.on_conflict_do_update(
             index_elements=["outbox_id", "channel"], set_={"outcome": outcome, "detail": detail[:500], "at": now}
         )
-        async with self.engine.begin() as conn:
+        if conn is not None:
             await conn.execute(stmt)
+            return
+        async with self.engine.begin() as own:
+            await own.execute(stmt)

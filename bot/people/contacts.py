@@ -9,6 +9,7 @@ customer-service message to the official account only while they follow it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -88,19 +89,73 @@ class ContactBook:
                 out[template_id] = int((await conn.execute(stmt)).scalar_one())
         return out
 
-    async def use_grant(self, user: str, template_id: str) -> bool:
-        """Take one grant for this template; False when there is none (send nothing then)."""
-        async with self.engine.begin() as conn:
-            taken = await conn.execute(
-                update(subscribe_grants)
-                .where(
-                    subscribe_grants.c.user_key == user_key(user),
+    async def prefs_of(self, users: list[str]) -> dict[str, tuple[bool, bool]]:
+        """user → (follows the official account, wants calls), for those we have heard of."""
+        keys = {user_key(u): u for u in users}
+        if not keys:
+            return {}
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(contact_prefs).where(contact_prefs.c.user_key.in_(list(keys))))
+            return {keys[r.user_key]: (bool(r.wechat_following), bool(r.voice_calls)) for r in rows}
+
+    async def granted_of(self, users: list[str], template_id: str) -> set[str]:
+        """Those of ``users`` with a grant of this template left."""
+        keys = {user_key(u): u for u in users}
+        if not keys or not template_id:
+            return set()
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(subscribe_grants.c.user_key).where(
+                    subscribe_grants.c.user_key.in_(list(keys)),
                     subscribe_grants.c.template_id == template_id,
                     subscribe_grants.c.remaining > 0,
                 )
-                .values(remaining=subscribe_grants.c.remaining - 1, updated_at=datetime.now(UTC))
             )
-        return taken.rowcount == 1
+            return {keys[r.user_key] for r in rows}
+
+    async def has_grant(self, user: str, template_id: str) -> bool:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(subscribe_grants.c.remaining).where(
+                        subscribe_grants.c.user_key == user_key(user), subscribe_grants.c.template_id == template_id
+                    )
+                )
+            ).first()
+        return bool(row and row[0] > 0)
+
+    async def use_grant(self, user: str, template_id: str, conn: Any = None) -> bool:
+        """Take one grant for this template; False when there is none (send nothing then)."""
+        if conn is None:
+            async with self.engine.begin() as own:
+                return await self.use_grant(user, template_id, conn=own)
+        taken = await conn.execute(
+            update(subscribe_grants)
+            .where(
+                subscribe_grants.c.user_key == user_key(user),
+                subscribe_grants.c.template_id == template_id,
+                subscribe_grants.c.remaining > 0,
+            )
+            .values(remaining=subscribe_grants.c.remaining - 1, updated_at=datetime.now(UTC))
+        )
+        return bool(taken.rowcount == 1)
+
+    async def use_grants(self, users: list[str], template_id: str, conn: Any) -> set[str]:
+        """Take one grant each for many people in one statement; → those who had one."""
+        keys = {user_key(u): u for u in users}
+        if not keys:
+            return set()
+        taken = await conn.execute(
+            update(subscribe_grants)
+            .where(
+                subscribe_grants.c.user_key.in_(list(keys)),
+                subscribe_grants.c.template_id == template_id,
+                subscribe_grants.c.remaining > 0,
+            )
+            .values(remaining=subscribe_grants.c.remaining - 1, updated_at=datetime.now(UTC))
+            .returning(subscribe_grants.c.user_key)
+        )
+        return {keys[r.user_key] for r in taken}
 
     async def give_back(self, user: str, template_id: str) -> None:
         """WeChat refused the message: the grant was not used up."""

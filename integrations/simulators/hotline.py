@@ -229,6 +229,9 @@ class HotlineSim:
         if str(db_path) != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
+        # WAL, synced at checkpoints: a busy hotline should not wait on the disk for every SMS
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         self.api_key = api_key
         self.secret = callback_secret
