@@ -26,6 +26,46 @@ def _catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _admin(args: argparse.Namespace) -> int:
+    """Console accounts: bootstrap the first admin, add agents, reset a password."""
+    import asyncio
+    import getpass
+
+    from bot.accounts import AccountError, Accounts
+    from bot.db import make_engine
+    from bot.db.migrate import upgrade
+    from bot.texts import staff
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(staff.ACCOUNT_PASSWORD_PROMPT.format(n=10))
+        if getpass.getpass(staff.ACCOUNT_PASSWORD_AGAIN) != password:
+            print(staff.ACCOUNT_PASSWORD_MISMATCH, file=sys.stderr)
+            return 2
+    settings = get_settings()
+
+    async def go() -> None:
+        await asyncio.to_thread(upgrade, settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            accounts = Accounts(engine)
+            if args.action == "create-user":
+                account = await accounts.create(args.username, password, args.role, args.display_name or "", "cli")
+                print(staff.ACCOUNT_CREATED.format(role=account.role, username=account.username))
+            else:
+                await accounts.set_password(args.username, password, "cli")
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(go())
+    except AccountError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="辽宁“一件事一次办”助手")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -45,10 +85,18 @@ def main(argv: list[str] | None = None) -> int:
     cat.add_argument("files", nargs="*", type=Path, help="check only these guide files")
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "current"])
+    admin = sub.add_parser("admin", help="console accounts (hotline agents, admins)")
+    admin.add_argument("action", choices=["create-user", "set-password"])
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--role", choices=["admin", "agent"], default="agent")
+    admin.add_argument("--display-name", help="the name citizens see (default: the username)")
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     args = parser.parse_args(argv)
 
     if args.command == "catalog":
         return _catalog(args)
+    if args.command == "admin":
+        return _admin(args)
     # The launcher is the one place that reaches outside bot/: it starts the
     # composition root in handlers/ (see docs/architecture.md).
     from handlers.processes import run_command

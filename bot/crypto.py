@@ -7,6 +7,8 @@ for the embedded set-up, never committed.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -20,9 +22,17 @@ class Vault:
         if not keys:
             raise ValueError("at least one data key is needed")
         self._fernet = MultiFernet([Fernet(k.strip().encode()) for k in keys])
+        # a separate key for digests, derived from the newest data key (short codes must not be
+        # guessable from a copy of the database)
+        self._mac_key = hashlib.sha256(b"lnyjs-digest:" + keys[0].strip().encode()).digest()
 
     def encrypt(self, plain: str) -> str:
         return self._fernet.encrypt(plain.encode()).decode()
+
+    def digest(self, text: str) -> str:
+        """A keyed digest (HMAC-SHA256, hex) to look a secret up by without storing it.
+        Changes when the newest key does: use it for short-lived secrets only."""
+        return hmac.new(self._mac_key, text.encode(), hashlib.sha256).hexdigest()
 
     def decrypt(self, token: str, ttl: int | None = None) -> str:
         """``ttl``: refuse tokens older than this many seconds (InvalidToken)."""

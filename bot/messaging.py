@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.applications.inbox import Inbox
 from bot.crypto import Vault
+from bot.db.schema import outbox
 from bot.outbox import OutboxConsumer
 from bot.people.contacts import ContactBook
 
@@ -29,6 +32,30 @@ class SendRefused(Exception):
         super().__init__(f"{errcode}: {message}")
         self.errcode = errcode
         self.fallback = fallback
+
+
+async def queue_texts(db: AsyncEngine, vault: Vault, user: str, texts: list[str]) -> None:
+    """Customer-service messages to a WeChat follower, through the outbox (never lost)."""
+    async with db.begin() as conn:
+        for text in texts:
+            payload = vault.encrypt(json.dumps({"user": user, "text": text}, ensure_ascii=False))
+            await conn.execute(
+                insert(outbox).values(kind="wechat_cs", ref=user[:64], payload=payload, next_at=datetime.now(UTC))
+            )
+
+
+class WeChatPusher:
+    """The engine's ``Pusher``: WeChat followers get customer-service messages; every
+    other channel's page follows the conversation's log itself (mini-program, 辽事通),
+    or the person is on the phone with the agent (12345)."""
+
+    def __init__(self, db: AsyncEngine, vault: Vault) -> None:
+        self.db = db
+        self.vault = vault
+
+    async def push(self, user: str, texts: list[str]) -> None:
+        if user.startswith(WECHAT_PREFIX) and texts:
+            await queue_texts(self.db, self.vault, user, texts)
 
 
 class TextSender(Protocol):

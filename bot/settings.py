@@ -29,7 +29,18 @@ class Settings(BaseSettings):
     catalog_dir: Path = Field(ROOT / "catalog", description="folder of the guide YAML files")
     log_level: str = Field("INFO", description="logging level")
     worker_heartbeat_seconds: float = Field(5.0, description="how often a worker reports it is alive")
-    admin_token: SecretStr | None = Field(None, description="bearer token of the admin API; unset: admin API off")
+    console_session_minutes: int = Field(480, description="a console login lasts this long (a working shift)")
+    console_secure_cookie: bool = Field(
+        False, description="console cookies only over HTTPS (true in production behind TLS)"
+    )
+    agent_hours: str = Field("08:30-17:30", description="when hotline agents work, Monday to Friday (Beijing time)")
+    handover_promise_minutes: float = Field(
+        5.0, description="after this long in line a person is told when to expect an agent"
+    )
+    handover_expect_minutes: int = Field(30, description="what they are told in working hours")
+    handover_abandon_seconds: float = Field(
+        90.0, description="a claimed conversation whose console went quiet this long goes back into line"
+    )
     nlu_data_dir: Path = Field(ROOT / "nlu_data", description="Rasa-format training data of the NLU")
     nlu_backend: Literal["embedded", "rasa"] = Field(
         "embedded", description="intent engine: in-process or the Rasa service"

@@ -9,7 +9,11 @@ from aiohttp import web
 
 from bot.nlu.training import follow_activations
 from bot.settings import Settings, get_settings
-from handlers import callbacks, catalog_api, demo, health, miniprogram, nlu_api, openapi, wechat
+from handlers import callbacks, catalog_api, demo, health, ivr, miniprogram, nlu_api, openapi, wechat
+from handlers.console import agent as console_agent
+from handlers.console import login as console_login
+from handlers.console import oversight as console_oversight
+from handlers.console import pages as console_pages
 from handlers.keys import SERVICES
 from handlers.services import build_services
 
@@ -37,7 +41,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     nlu_api.setup(app)
     wechat.setup(app)
     callbacks.setup(app)
+    ivr.setup(app)
     miniprogram.setup(app)
     openapi.setup(app)
     demo.setup(app)
+    console_login.setup(app)
+    console_agent.setup(app)
+    console_pages.setup(app)
+    console_oversight.setup(app)
     return app

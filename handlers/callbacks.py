@@ -17,7 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.applications.progress import StatusEvent, Taken
-from handlers.auth import error
+from handlers.auth import error, read_limited
 from handlers.keys import SERVICES
 from integrations.hotline import BadCallback, verify_callback
 from integrations.platform import signature_ok
@@ -40,11 +40,9 @@ class PlatformEvent(BaseModel):
 
 async def platform_status(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return error(413, "too_large", "body too large")
-    body = await request.content.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        return error(413, "too_large", "body too large")
+    body = await read_limited(request, MAX_BODY)
+    if isinstance(body, web.Response):
+        return body
     stamp = request.headers.get("X-Platform-Timestamp", "")
     signature = request.headers.get("X-Platform-Signature", "")
     if not signature_ok(services.settings.platform_callback_secret.get_secret_value(), stamp, body, signature):
@@ -72,16 +70,9 @@ async def platform_status(request: web.Request) -> web.StreamResponse:
     return web.json_response({"ok": True, "taken": taken.value})
 
 
-async def _body(request: web.Request) -> bytes | web.Response:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return error(413, "too_large", "body too large")
-    body = await request.content.read(MAX_BODY + 1)
-    return error(413, "too_large", "body too large") if len(body) > MAX_BODY else body
-
-
 async def hotline_status(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
-    body = await _body(request)
+    body = await read_limited(request, MAX_BODY)
     if isinstance(body, web.Response):
         return body
     try:

@@ -3,7 +3,8 @@ dialogue. The contract is served as OpenAPI at /api/openapi.json
 (``handlers/openapi.py``), and tests check responses against it.
 
 POST /api/mp/login            {"code", "identity"?} (wx.login; 辽事通's signed 实名) → {"token", …}
-POST /api/chat                {"text"} or {"choice"} → {"replies": [Reply…]}
+POST /api/chat                {"text"} or {"choice"} → {"replies": [Reply…], "cursor"}
+GET  /api/chat/updates?after= what came outside a turn (an agent's words …), long poll → {"updates", "cursor"}
 GET  /api/me/applications     → {"applications": [...]}: per-item status, finished, rating
 POST /api/me/applications/{id}/rating   {"score": 1-5, "criteria"?, "comment"?} (好差评 when finished; again: 追评)
 POST /api/me/subscriptions    what wx.requestSubscribeMessage answered → grants recorded
@@ -15,6 +16,7 @@ The form pages and the chat share one draft: a field filled in either shows in b
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -27,6 +29,7 @@ from pydantic import BaseModel, Field, ValidationError
 from bot.applications.ratings import FINISHED, LEVELS, Rated
 from bot.crypto import InvalidToken
 from bot.dialogue.messages import Inbound, Reply
+from bot.handover.log import CURSOR
 from bot.outbox import RetryLater
 from bot.settings import Settings
 from bot.texts import standard as tx
@@ -97,6 +100,19 @@ class ChatIn(BaseModel):
 class ChatOut(BaseModel):
     replies: list[Reply]
     style: Literal["standard", "elderly", "voice"]  # the assistant's wording now: lay the page out to match
+    cursor: str = "0"  # follow /api/chat/updates from here for what comes outside a turn
+
+
+class Update(BaseModel):
+    id: str
+    role: Literal["agent", "bot", "system"]
+    text: str
+    agent: str = ""
+
+
+class UpdatesOut(BaseModel):
+    updates: list[Update]  # a hotline agent's words, the bot resuming after them, notices about the queue
+    cursor: str
 
 
 class ItemStatus(BaseModel):
@@ -238,10 +254,37 @@ async def chat(request: web.Request) -> web.StreamResponse:
     if body is None or (not body.text.strip() and not body.choice):
         return error(400, "bad_request", tx.API_CHAT_BODY)
     metadata = {"verified": claims["verified"]} if "verified" in claims else {}
-    result = await _services(request).dialogue.turn(
-        Inbound(user=f"mp:{claims['openid']}", channel=CHANNEL, text=body.text, choice=body.choice, metadata=metadata)
+    services = _services(request)
+    user = f"mp:{claims['openid']}"
+    result = await services.dialogue.turn(
+        Inbound(user=user, channel=CHANNEL, text=body.text, choice=body.choice, metadata=metadata)
     )
-    return web.json_response(ChatOut(replies=result.replies, style=result.style).model_dump(mode="json"))
+    cursor = await services.conversation_log.last_id(user)
+    out = ChatOut(replies=result.replies, style=result.style, cursor=cursor)
+    return web.json_response(out.model_dump(mode="json"))
+
+
+UPDATES_WAIT_SECONDS = 20  # a long poll: the page asks again at once after each answer
+
+
+async def updates(request: web.Request) -> web.StreamResponse:
+    """What reached the person outside their own turns since ``after`` (long poll)."""
+    user = _user(request)
+    if isinstance(user, web.Response):
+        return user
+    after = request.query.get("after", "0")
+    if not CURSOR.match(after):
+        return error(400, "bad_request", tx.API_CURSOR)
+    log = _services(request).conversation_log
+    loop = asyncio.get_running_loop()
+    until = loop.time() + UPDATES_WAIT_SECONDS
+    while True:
+        entries = await log.after(user, after, block_ms=3000)
+        if entries:
+            after = entries[-1].id
+        pushed = [Update(id=e.id, role=e.role, text=e.text, agent=e.agent) for e in entries if e.pushed]
+        if pushed or loop.time() >= until:
+            return web.json_response(UpdatesOut(updates=pushed, cursor=after).model_dump(mode="json"))
 
 
 async def my_applications(request: web.Request) -> web.StreamResponse:
@@ -301,6 +344,7 @@ async def rate(request: web.Request) -> web.StreamResponse:
 def setup(app: web.Application) -> None:
     app.router.add_post("/api/mp/login", login)
     app.router.add_post("/api/chat", chat)
+    app.router.add_get("/api/chat/updates", updates)
     app.router.add_get("/api/me/applications", my_applications)
     app.router.add_post("/api/me/applications/{id}/rating", rate)
     app.router.add_post("/api/me/subscriptions", record_grants)

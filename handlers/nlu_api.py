@@ -1,4 +1,5 @@
-"""The admin API of the NLU (bearer token; the web console comes later).
+"""The admin API of the NLU, for console accounts with the ``admin`` role
+(login cookie; CSRF token on every change, see ``handlers/console/guard.py``).
 
 POST   /api/admin/nlu/parse                  {"text"}: Rasa-shaped parse
 GET    /api/admin/nlu/intents                intents with example counts
@@ -14,7 +15,7 @@ POST   /api/admin/nlu/models/{v}/activate    {"force"?}
 POST   /api/admin/nlu/models/rollback
 GET    /api/admin/nlu/export                 the data as Rasa YAML (nlu_data/ format)
 
-Who made a change is the ``X-Operator`` header (``admin`` when absent).
+Who made a change is the logged-in account, in the audit log.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from bot.nlu.data import dump, parse_example
 from bot.nlu.store import DuplicateExample, NotFound
 from bot.nlu.training import ActivationRefused
 from bot.texts import standard as tx
-from handlers.auth import admin_only, error
+from handlers.auth import error
+from handlers.console.guard import STAFF, staff
 from handlers.keys import SERVICES
 from handlers.services import Services
 
@@ -41,7 +43,7 @@ def _services(request: web.Request) -> Services:
 
 
 def _actor(request: web.Request) -> str:
-    return (request.headers.get("X-Operator") or "admin").strip()[:64] or "admin"
+    return request[STAFF].account.username
 
 
 async def _body(request: web.Request) -> dict[str, Any] | web.Response:
@@ -79,7 +81,7 @@ def _valid_text(text: Any) -> bool:
     return bool(parse_example(text.strip(), "x").text.strip())
 
 
-@admin_only
+@staff("admin")
 async def parse(request: web.Request) -> web.StreamResponse:
     body = await _body(request)
     if isinstance(body, web.Response):
@@ -90,21 +92,21 @@ async def parse(request: web.Request) -> web.StreamResponse:
     return web.json_response(await _services(request).nlu.parse(text, channel="admin"))
 
 
-@admin_only
+@staff("admin")
 async def list_intents(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     await _seeded(services)
     return web.json_response({"intents": await services.nlu_store.intents()})
 
 
-@admin_only
+@staff("admin")
 async def list_examples(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     await _seeded(services)
     return web.json_response({"examples": await services.nlu_store.examples(request.query.get("intent"))})
 
 
-@admin_only
+@staff("admin")
 async def add_example(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     await _seeded(services)
@@ -122,7 +124,7 @@ async def add_example(request: web.Request) -> web.StreamResponse:
     return web.json_response({"id": example_id}, status=201)
 
 
-@admin_only
+@staff("admin")
 async def edit_example(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     body = await _body(request)
@@ -145,7 +147,7 @@ async def edit_example(request: web.Request) -> web.StreamResponse:
     return web.json_response({"id": example_id})
 
 
-@admin_only
+@staff("admin")
 async def remove_example(request: web.Request) -> web.StreamResponse:
     example_id = _int(request, "id")
     try:
@@ -157,13 +159,13 @@ async def remove_example(request: web.Request) -> web.StreamResponse:
     return web.json_response({"id": example_id})
 
 
-@admin_only
+@staff("admin")
 async def list_fallbacks(request: web.Request) -> web.StreamResponse:
     rows = await _services(request).nlu_store.fallbacks(unlabelled_only=request.query.get("all") != "1")
     return web.json_response({"fallbacks": rows})
 
 
-@admin_only
+@staff("admin")
 async def label_fallback(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     await _seeded(services)
@@ -184,7 +186,7 @@ async def label_fallback(request: web.Request) -> web.StreamResponse:
     return web.json_response({"example_id": example_id}, status=201)
 
 
-@admin_only
+@staff("admin")
 async def retrain(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     await _seeded(services)
@@ -195,14 +197,14 @@ async def retrain(request: web.Request) -> web.StreamResponse:
     return web.json_response(result, status=201)
 
 
-@admin_only
+@staff("admin")
 async def list_models(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     models = [m.public() for m in await services.nlu_store.models()]
     return web.json_response({"models": models, "in_use": services.nlu.version})
 
 
-@admin_only
+@staff("admin")
 async def activate(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     body: dict[str, Any] = {}
@@ -224,7 +226,7 @@ async def activate(request: web.Request) -> web.StreamResponse:
     return web.json_response(result)
 
 
-@admin_only
+@staff("admin")
 async def rollback(request: web.Request) -> web.StreamResponse:
     try:
         result = await _services(request).nlu_trainer.rollback(_actor(request))
@@ -233,7 +235,7 @@ async def rollback(request: web.Request) -> web.StreamResponse:
     return web.json_response(result)
 
 
-@admin_only
+@staff("admin")
 async def export(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     await _seeded(services)

@@ -17,6 +17,8 @@ REF = "#/components/schemas/{model}"
 THING = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "a one-thing id"}
 APPLICATION = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
                "description": "an application id (from my applications)"}  # fmt: skip
+CURSOR = {"name": "after", "in": "query", "required": False, "schema": {"type": "string"},
+          "description": "the cursor of the last answer (chat or updates)"}  # fmt: skip
 SEARCH = [
     {"name": "category", "in": "query", "required": False, "schema": {"enum": ["个人", "法人"]}},
     {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}, "description": "a keyword"},
@@ -25,7 +27,7 @@ SEARCH = [
 
 def _schemas() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
-        mp.LoginIn, mp.LoginOut, mp.ChatIn, mp.ChatOut, mp.ApplicationsOut, mp.ErrorOut,
+        mp.LoginIn, mp.LoginOut, mp.ChatIn, mp.ChatOut, mp.UpdatesOut, mp.ApplicationsOut, mp.ErrorOut,
         mp.FormOut, mp.DraftIn, mp.DraftOut, mp.SubmitOut, mp.IncompleteOut,
         mp.GrantsIn, mp.GrantsOut, mp.RatingIn, mp.RatingOut, catalog.ThingsOut, catalog.GuideOut,
     ]  # fmt: skip
@@ -70,6 +72,18 @@ def document() -> dict[str, Any]:
                     "security": bearer,
                     "requestBody": _body("ChatIn"),
                     "responses": {"200": _answer("ChatOut", "the replies"), "400": error, "401": error},
+                }
+            },
+            "/api/chat/updates": {
+                "get": {
+                    "summary": "what reached the person outside their turns (a hotline agent's words…); long poll",
+                    "security": bearer,
+                    "parameters": [CURSOR],
+                    "responses": {
+                        "200": _answer("UpdatesOut", "new updates, or none after 20 s"),
+                        "400": error,
+                        "401": error,
+                    },
                 }
             },
             "/api/things": {

@@ -54,6 +54,7 @@ async def _worker(settings: Settings, stop: asyncio.Event) -> None:
     messages = services.wechat_messages()
     if messages is not None:
         consumers.append(Consumer("wechat", messages.run))
+    consumers.append(Consumer("handovers", services.handover_sweeper().run))
     try:
         await run_worker(services.redis, consumers, heartbeat=settings.worker_heartbeat_seconds, stop=stop)
     finally:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.accounts import Accounts
 from bot.appeals.delivery import WorkOrderDelivery
 from bot.appeals.orders import WorkOrders
 from bot.applications.delivery import OutboxDelivery
@@ -26,8 +27,12 @@ from bot.db import make_engine
 from bot.db.migrate import upgrade
 from bot.dialogue.engine import Engine
 from bot.dialogue.storage import SessionStore, UserQueue
+from bot.handover.desk import HandoverDesk
+from bot.handover.log import ConversationLog
+from bot.handover.phone import PhoneDraftBook
+from bot.handover.sweep import AgentHours, HandoverSweeper
 from bot.masking import mask_text
-from bot.messaging import WeChatMessages
+from bot.messaging import WeChatMessages, WeChatPusher
 from bot.nlu.data import read_dir
 from bot.nlu.engine import EmbeddedNLU, NluConfig, userdict_of
 from bot.nlu.service import NluService
@@ -70,6 +75,10 @@ class Services:
     miniprogram_api: WeChatApi | None
     asr: AsrClient | None
     hotline: HotlineClient | None
+    accounts: Accounts
+    desk: HandoverDesk
+    conversation_log: ConversationLog
+    phone_drafts: PhoneDraftBook
 
     def wechat_messages(self) -> WeChatMessages | None:
         """The worker's sender of queued WeChat messages; None while no WeChat API is configured."""
@@ -109,6 +118,18 @@ class Services:
             max_attempts=s.notify_max_attempts,
             concurrency=s.notify_concurrency,
             batch=s.notify_concurrency * 4,
+        )
+
+    def handover_sweeper(self) -> HandoverSweeper:
+        """The worker's round of the agent queue (lapsed claims, people told when to expect an answer)."""
+        s = self.settings
+        return HandoverSweeper(
+            self.desk,
+            self.dialogue,
+            AgentHours(s.agent_hours),
+            abandon_seconds=s.handover_abandon_seconds,
+            promise_minutes=s.handover_promise_minutes,
+            expect_minutes=s.handover_expect_minutes,
         )
 
     def work_order_sender(self) -> WorkOrderDelivery | None:
@@ -220,6 +241,10 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
     progress = ProgressTracker(db, notices)
     applications = ApplicationRepository(db, vault, item_names, platform, progress)
     inbox = Inbox(redis, vault)
+    contacts = ContactBook(db)
+    desk = HandoverDesk(db, vault)
+    conversation_log = ConversationLog(redis, vault, settings.session_ttl_days * 86400)
+    phone_drafts = PhoneDraftBook(db, redis, vault)
     elicense = None
     if settings.elicense_url:
         elicense = ElicenseClient(
@@ -235,6 +260,11 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         inbox=inbox,
         appeals=work_orders,
         ratings=ratings,
+        desk=desk,
+        log=conversation_log,
+        pusher=WeChatPusher(db, vault),
+        phone_drafts=phone_drafts,
+        contacts=contacts,
     )
     return Services(
         nlu=nlu,
@@ -243,7 +273,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         elicense=elicense,
         platform=platform,
         inbox=inbox,
-        contacts=ContactBook(db),
+        contacts=contacts,
         work_orders=work_orders,
         notices=notices,
         progress=progress,
@@ -271,6 +301,10 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
             if settings.wechat_api_url
             else None
         ),
+        accounts=Accounts(db),
+        desk=desk,
+        conversation_log=conversation_log,
+        phone_drafts=phone_drafts,
         nlu_store=store,
         nlu_trainer=trainer,
         settings=settings,

@@ -18,21 +18,18 @@ import asyncio
 import json
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import insert
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
-from bot.db.schema import outbox
 from bot.dialogue.messages import Inbound, Reply
 from bot.dialogue.messages import TextReply as EngineText
-from bot.messaging import SendRefused
+from bot.messaging import SendRefused, queue_texts
 from bot.notify.delivery import note_seen
 from bot.outbox import RetryLater
 from bot.texts import standard as tx
@@ -248,13 +245,7 @@ def _late(services: Services, user: str, task: asyncio.Future[list[Reply]]) -> N
 
 
 async def _queue_customer_service(services: Services, user: str, texts: list[str]) -> None:
-    vault = services.settings.vault()
-    async with services.db.begin() as conn:
-        for text in texts:
-            payload = vault.encrypt(json.dumps({"user": user, "text": text}, ensure_ascii=False))
-            await conn.execute(
-                insert(outbox).values(kind="wechat_cs", ref=user[:64], payload=payload, next_at=datetime.now(UTC))
-            )
+    await queue_texts(services.db, services.settings.vault(), user, texts)
 
 
 def setup(app: web.Application) -> None:

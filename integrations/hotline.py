@@ -158,14 +158,12 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def verify_callback(
+def verify_signature(
     secret: str, headers: Mapping[str, str], body: bytes, *, max_age: float = 300, now: float | None = None
-) -> dict[str, Any]:
-    """The callback's payload (checked against ``HotlineCallback``), or ``BadCallback``.
-
-    Genuine means signed with our secret over this exact body; fresh means a
-    timestamp within ``max_age`` seconds, so that a captured callback cannot be
-    replayed later."""
+) -> None:
+    """``BadCallback`` unless the request is genuine (signed with our secret over this exact
+    body) and fresh (a timestamp within ``max_age`` seconds, so a captured request cannot be
+    replayed later). The platform signs its callbacks and its IVR's turns alike."""
     lowered = {k.lower(): v for k, v in headers.items()}  # header names are case-insensitive
     stamp = lowered.get(TIMESTAMP_HEADER.lower(), "")
     given = lowered.get(SIGNATURE_HEADER.lower(), "")
@@ -179,6 +177,13 @@ def verify_callback(
         raise BadCallback(f"timestamp {age:.0f}s away from now")
     if not hmac.compare_digest(sign(secret, stamp, body), given):
         raise BadCallback("bad signature")
+
+
+def verify_callback(
+    secret: str, headers: Mapping[str, str], body: bytes, *, max_age: float = 300, now: float | None = None
+) -> dict[str, Any]:
+    """The callback's payload (checked against ``HotlineCallback``), or ``BadCallback``."""
+    verify_signature(secret, headers, body, max_age=max_age, now=now)
     try:
         return HotlineCallback.model_validate(json.loads(body)).model_dump(mode="json")
     except (ValueError, ValidationError) as exc:  # signed but malformed: the platform's bug, still refused

@@ -45,7 +45,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "demo"
 PLATFORM_KEY, CALLBACK_SECRET, ELICENSE_KEY = "platform-demo-key", "callback-demo-secret", "elicense-demo-key"
-PUBLIC_API = {"/", "/api/mp/login", "/api/chat", "/api/me/applications", "/api/things"}
+PUBLIC_API = {"/", "/api/mp/login", "/api/chat", "/api/chat/updates", "/api/me/applications", "/api/things"}
 REPLY_TIMEOUT_MS = 20_000
 # What a cooperative applicant taps when the page offers a choice.
 AGREE = ("开始办理", "是", "同意", "都对", "给自己办", "对", "确认提交")

@@ -4,6 +4,7 @@ checked against the served OpenAPI document, which itself must be valid."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import ClientResponse
@@ -12,6 +13,9 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from bot.texts import standard
+from handlers.keys import SERVICES
 
 
 async def conforms(client: TestClient, resp: ClientResponse, path: str, method: str) -> dict[str, Any]:
@@ -156,3 +160,26 @@ async def test_replies_carry_the_style_and_what_was_wrong(client: TestClient) ->
     assert again["field_id"] == "applicant_name" and body["style"] == "elderly"
     assert again["problem"] == "姓名应为 2 到 20 个汉字（少数民族姓名可含“·”），请核对。"
     assert again["text"].startswith(again["problem"])  # text-only channels still read it first
+
+
+async def test_updates_follow_what_comes_outside_a_turn(client: TestClient) -> None:
+    auth = {"Authorization": f"Bearer {await login(client, 'code-of-updates')}"}
+    resp = await client.post("/api/chat", json={"text": "你好"}, headers=auth)
+    cursor = (await conforms(client, resp, "/api/chat", "post"))["cursor"]
+    resp = await client.get("/api/chat/updates", params={"after": "not-a-cursor"}, headers=auth)
+    assert (await conforms(client, resp, "/api/chat/updates", "get"))["error"] == "bad_request"
+    assert (await client.get("/api/chat/updates", params={"after": cursor})).status == 401
+    services = client.server.app[SERVICES]
+    user = next(iter([u async for u in _users(services)]))
+    await services.dialogue.tell(user, "AGENT_LOST")  # as the agents' queue would
+    resp = await client.get("/api/chat/updates", params={"after": cursor}, headers=auth)
+    body = await conforms(client, resp, "/api/chat/updates", "get")
+    assert [(u["role"], u["text"]) for u in body["updates"]] == [("system", standard.AGENT_LOST)]
+    assert body["cursor"] != cursor
+
+
+async def _users(services: Any) -> Any:
+    """The mini-program people the session store knows (one in this test)."""
+    async for key in services.redis.scan_iter("sess:*"):
+        raw = await services.redis.get(key)
+        yield json.loads(services.settings.vault().decrypt(raw))["user"]

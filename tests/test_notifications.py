@@ -21,6 +21,7 @@ from bot.dialogue.scripted import Citizen
 from bot.notify.delivery import note_seen
 from bot.notify.quiet import QuietHours
 from bot.settings import Settings
+from bot.texts import standard
 from handlers.services import Services, build_services
 from integrations.simulators.hotline import HotlineSim
 from tests.conftest import MP_APPID, MP_SECRET, WECHAT_APPID, WECHAT_SECRET
@@ -255,3 +256,17 @@ def test_quiet_hours_across_midnight(local: str, expected: str | None) -> None:
     else:
         assert until is not None and until.tzinfo is UTC
         assert until.astimezone(quiet.tz).replace(tzinfo=None) == datetime.fromisoformat(expected)
+
+
+async def test_an_elder_who_asks_to_be_phoned_gets_a_voice_call(services: Services, hotline: TestServer) -> None:
+    user = "ivr:13840012345"
+    app = await applied(services, user, "ivr")
+    elder = Citizen(services.dialogue, user, channel="ivr")
+    assert (await elder.say("以后电话通知我"))[0].text == standard.CALLS_ON
+    row_id = await notify(services, app, status="已办结")
+    await services.notifier().deliver_due()
+    [call] = await get(hotline, "/_sim/calls")
+    assert call["phone"] == "138****2345" and "已办结" in call["text"]
+    assert await deliveries(services, row_id) == {"call": "sent"}
+    assert standard.CALLS_OFF in [r.text for r in await elder.say("不用打电话了")]  # after the inbox's notice
+    assert not await services.contacts.wants_calls(user)

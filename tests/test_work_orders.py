@@ -154,3 +154,20 @@ def test_working_days_skip_the_weekend() -> None:
     friday = datetime(2026, 11, 27, 15, 0)
     assert working_days_after(friday, 1) == datetime(2026, 11, 30, 15, 0)  # Monday
     assert working_days_after(friday, 15).weekday() < 5
+
+
+async def test_a_question_the_bot_cannot_answer_is_followed_up_by_12345(app: TestServer, hotline: TestServer) -> None:
+    services: Services = app.app[SERVICES]
+    c = Citizen(services.dialogue, "wechat:oAsker", channel="wechat")
+    await c.say("楼上漏水物业一直不管")
+    replies = await c.say("这种情况到底归谁管啊")  # twice not understood: the ways out, 留言 among them
+    [menu] = [r for r in replies if r.kind == "choices"]
+    ask = next(o for o in menu.options if o.payload == "ask")
+    assert ask.label == "留言，请工作人员答复"
+    assert (await c.say(str(ask.n)))[-1].text.startswith("请把您的问题说得详细一些")
+    for said in ("楼上漏水流到我家，物业不管，想知道该找哪个部门", "李强", "13900001111"):
+        last = await c.say(said)
+    assert last[-1].text.startswith("已转到 12345")
+    await sender(services).deliver_due()
+    [order] = await call(hotline, "GET", "/_sim/orders")
+    assert order["kind"] == "咨询" and "物业不管" in order["content"] and order["phone"] == "139****1111"

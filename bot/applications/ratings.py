@@ -20,8 +20,9 @@ from bot.appeals.region import region_of
 from bot.catalog import Catalog
 from bot.catalog.models import FieldType
 from bot.crypto import Vault
-from bot.db.schema import application_items, applications, ratings
+from bot.db.schema import application_items, applications, handovers, ratings, work_orders
 from bot.dialogue.storage import user_key
+from bot.masking import mask_text
 
 FINISHED = {"已办结", "不予受理"}
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -129,6 +130,55 @@ class Ratings:
             deadline_days=CALL_BACK_DAYS,
         )
 
+    async def rate_conversation(
+        self,
+        user: str,
+        channel: str,
+        handover_id: str,
+        score: int,
+        comment: str = "",
+        context: str = "",
+        name: str = "",
+        phone: str = "",
+        region: str = "",
+    ) -> Rating:
+        """The person's rating of a conversation with a hotline agent (a 差评 goes to 12345 too)."""
+        who = user_key(user)
+        async with self.engine.begin() as conn:
+            mine = (
+                await conn.execute(
+                    select(handovers.c.thing_id).where(handovers.c.id == handover_id, handovers.c.user_key == who)
+                )
+            ).first()
+            if mine is None:
+                return Rating(Rated.not_found)
+            earlier = (
+                await conn.execute(
+                    select(ratings.c.id).where(ratings.c.subject == "conversation", ratings.c.subject_id == handover_id)
+                )
+            ).first()
+            order_id = None
+            if score <= BAD:
+                thing = self.catalog.get(mine.thing_id) if mine.thing_id else None
+                content = f"对 12345 人工客服服务的差评（{LEVELS[score]}）。" + (
+                    f"办事人说：{comment}" if comment else "办事人未留言。"
+                )
+                appeal = Appeal(
+                    user=user, channel=channel, kind="投诉", content=content, name=name or "办事人", phone=phone,
+                    region=region or region_of(None), department=thing.lead[0] if thing else DEFAULT_DEPARTMENT,
+                    context=context, thing_id=thing.id if thing else None, deadline_days=CALL_BACK_DAYS,
+                )  # fmt: skip
+                order_id = await self.orders.open(appeal, conn=conn)
+            await conn.execute(
+                insert(ratings).values(
+                    subject="conversation", subject_id=handover_id, user_key=who, channel=channel,
+                    thing_id=mine.thing_id, score=score, criteria={},
+                    comment=self.vault.encrypt(comment) if comment else "",
+                    follow_up=earlier is not None, work_order_id=order_id,
+                )
+            )  # fmt: skip
+        return Rating(Rated.ok, follow_up=earlier is not None, work_order=order_id)
+
     async def of(self, user: str) -> dict[str, int]:
         """Application id → its latest score, for this person's rated applications."""
         async with self.engine.connect() as conn:
@@ -138,3 +188,30 @@ class Ratings:
                 .order_by(ratings.c.id)
             )
             return {r.subject_id: int(r.score) for r in rows}
+
+    async def recent(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The latest ratings with their 差评 work orders, for admins (comments masked)."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(ratings, work_orders.c.number, work_orders.c.status, work_orders.c.result)
+                .outerjoin(work_orders, work_orders.c.id == ratings.c.work_order_id)
+                .order_by(ratings.c.id.desc())
+                .limit(limit)
+            )
+            out = []
+            for r in rows:
+                thing = self.catalog.get(r.thing_id) if r.thing_id else None
+                out.append(
+                    {
+                        "id": r.id, "subject": r.subject, "subject_id": r.subject_id, "channel": r.channel,
+                        "thing": r.thing_id, "thing_name": thing.name if thing else "", "score": r.score,
+                        "level": LEVELS[r.score], "bad": r.score <= BAD, "criteria": r.criteria,
+                        "comment": mask_text(self.vault.decrypt(r.comment)) if r.comment else "",
+                        "follow_up": r.follow_up, "at": r.created_at.isoformat(),
+                        "work_order": None if r.work_order_id is None else {
+                            "id": r.work_order_id, "number": r.number, "status": r.status,
+                            "result": mask_text(self.vault.decrypt(r.result)) if r.result else "",
+                        },
+                    }
+                )  # fmt: skip
+            return out

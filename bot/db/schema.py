@@ -224,3 +224,58 @@ work_orders = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# Staff of the consoles: hotline agents and admins. Passwords as argon2id hashes.
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(64), nullable=False, server_default=""),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),  # admin / agent
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_login_at", DateTime(timezone=True), nullable=True),
+)
+
+# A conversation waiting for, or with, a human. At most one open (waiting or
+# claimed) per person; ``agent`` is set only by the claim that wins.
+handovers = Table(
+    "handovers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_key", String(64), nullable=False, index=True),
+    Column("user_ref", Text, nullable=False),  # the channel's id of the person, encrypted
+    Column("channel", String(32), nullable=False),
+    Column("thing_id", String(48), nullable=False, server_default=""),
+    Column("reason", String(32), nullable=False),  # requested / not_understood / complaint / phone / ivr …
+    Column("status", String(16), nullable=False, index=True),  # waiting / claimed / closed
+    Column("agent", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("queued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),  # back in line
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("agent_seen_at", DateTime(timezone=True), nullable=True),  # the agent's console is still open
+    Column("told_at", DateTime(timezone=True), nullable=True),  # the person was told when to expect an answer
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("outcome", String(16), nullable=False, server_default=""),  # handed_back / closed / withdrawn
+    Column("summary", Text, nullable=False, server_default=""),  # encrypted
+)
+
+# A draft an agent started on the phone, waiting for the caller to continue it
+# in WeChat or the mini-program with the code sent by SMS. The code is kept as
+# an HMAC digest; the answers and phone encrypted.
+phone_drafts = Table(
+    "phone_drafts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("code_digest", String(64), nullable=False, unique=True),
+    Column("thing_id", String(48), nullable=False),
+    Column("answers", Text, nullable=False),  # encrypted JSON
+    Column("phone", Text, nullable=False),  # encrypted
+    Column("agent", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("redeemed_at", DateTime(timezone=True), nullable=True),
+    Column("redeemed_by", String(64), nullable=True),  # user_key
+)

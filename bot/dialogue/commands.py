@@ -9,9 +9,14 @@ import re
 from bot.nlu.normalize import normalize
 
 _COMMANDS: dict[str, tuple[str, ...]] = {
+    # before "handoff" and "cancel", whose words these contain
+    "handoff_cancel": ("取消人工", "不用人工", "不要人工", "不转人工", "不找人工"),
     "catalog": ("办事清单", "有哪些事", "有啥事能办", "能办哪些事", "能办什么", "都能办啥", "事项清单", "能办啥"),
     "resume": ("继续办理", "接着办", "继续填", "接着填", "继续申请"),
-    "handoff": ("转人工", "人工客服", "找人工", "人工服务", "要人工", "找客服", "真人"),
+    "calls_off": ("不用打电话", "别打电话", "不要打电话", "不用电话通知"),  # before calls_on, whose words these hold
+    "calls_on": ("电话通知", "打电话告诉我", "打电话通知我", "给我打电话"),
+    "follow_up": ("留言咨询", "我要留言", "请工作人员回复", "请工作人员答复"),
+    "handoff": ("转人工", "人工客服", "找人工", "人工服务", "要人工", "找客服", "真人", "人工"),
     "cancel": ("取消办理", "取消申请", "不办了", "取消"),
     "restart": ("重新开始", "从头开始", "从头再来", "重来"),
     "progress": ("查进度", "我的申请", "办到哪了", "进度查询", "办理进度", "查询进度"),

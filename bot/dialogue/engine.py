@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
+
+from pydantic import TypeAdapter
 
 from bot.appeals.orders import DEFAULT_DEPARTMENT, Appeal
 from bot.appeals.region import region_of
@@ -23,7 +25,7 @@ from bot.applications.ratings import FINISHED as FINISHED_STATUSES
 from bot.applications.ratings import LEVELS as RATE_LEVELS
 from bot.catalog import Catalog, OneThing
 from bot.catalog.conditions import holds
-from bot.catalog.models import FieldType, FormField
+from bot.catalog.models import PERSONAL_TYPES, FieldType, FormField
 from bot.dialogue import form
 from bot.dialogue.commands import command_of, correction_target
 from bot.dialogue.fields import Parsed, extra_values, parse_value, pick_option, yes_no
@@ -31,6 +33,7 @@ from bot.dialogue.messages import Inbound, Reply, TurnResult
 from bot.dialogue.say import Say, spoken_groups
 from bot.dialogue.session import Awaiting, Commitment, Draft, Session, VerifiedIdentity
 from bot.dialogue.storage import SessionStore, UserQueue
+from bot.handover.phone import CodeLocked
 from bot.masking import mask_text, mask_value
 from bot.shared_data import SharedDataUnavailable, SharedRecord
 from bot.texts import texts_for
@@ -38,6 +41,7 @@ from bot.validators import id_card_birth_date, mobile_problem
 
 log = logging.getLogger(__name__)
 
+PHONE_CODE = re.compile(r"(办事码|验证码)?[:：\s]*(\d{6})")  # the code an agent's SMS gave
 COMPLAINT_WORDS = re.compile(r"我要|我想|投诉|举报|你们|这个|[，。！!,. ]")
 
 THING_PREFIX = "thing_"
@@ -68,9 +72,52 @@ class RatingsPort(Protocol):
 
     async def rate(self, user: str, application_id: str, score: int, comment: str = "") -> Any: ...
 
+    async def rate_conversation(
+        self, user: str, channel: str, handover_id: str, score: int, comment: str = "", context: str = "", **who: str
+    ) -> Any: ...
+
 
 class Notices(Protocol):
     async def take(self, user: str) -> list[dict[str, Any]]: ...
+
+
+class Desk(Protocol):
+    """The queue for hotline agents (``bot/handover/desk.py``)."""
+
+    async def open(self, user: str, channel: str, thing_id: str | None, reason: str) -> tuple[Any, bool]: ...
+
+    async def position(self, handover: Any) -> int: ...
+
+    async def withdraw(self, handover_id: str) -> bool: ...
+
+
+class Transcript(Protocol):
+    """The conversation's running log (``bot/handover/log.py``)."""
+
+    async def append(self, user: str, role: Any, text: str, pushed: bool = False, agent: str = "") -> str: ...
+
+    async def record_turn(self, user: str, said: str, answer: str, pushed: bool = False) -> None: ...
+
+
+class Pusher(Protocol):
+    """Gets text to a person outside a turn, through their own channel (WeChat: a
+    customer-service message; pages follow the log themselves)."""
+
+    async def push(self, user: str, texts: list[str]) -> None: ...
+
+
+class Contacts(Protocol):
+    """How the person wants to be reached (``bot/people/contacts.py``)."""
+
+    async def set_wants_calls(self, user: str, wanted: bool) -> None: ...
+
+
+class PhoneDrafts(Protocol):
+    """Drafts agents started on the phone (``bot/handover/phone.py``)."""
+
+    async def redeem(self, code: str, user: str) -> tuple[str, dict[str, Any]] | None:
+        """(thing id, answers said on the phone), or None for a wrong or spent code;
+        raises ``CodeLocked`` after too many wrong codes."""
 
 
 class Applications(Protocol):
@@ -91,9 +138,13 @@ class Engine:
     shared: SharedData | None = None
     inbox: Notices | None = None
     today: Callable[[], date] = date.today
-    on_handoff: Callable[[Session, str], Awaitable[None]] | None = None
     appeals: Appeals | None = None
     ratings: RatingsPort | None = None
+    desk: Desk | None = None
+    log: Transcript | None = None
+    pusher: Pusher | None = None
+    phone_drafts: PhoneDrafts | None = None
+    contacts: Contacts | None = None
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         return (await self.turn(msg)).replies
@@ -102,11 +153,22 @@ class Engine:
         async with self.queue.turn(msg.user):
             session = await self.sessions.load(msg.user, msg.channel)
             session.channel = msg.channel
-            if msg.voice and session.style == "standard":
-                session.style = "voice"
+            if msg.spoken:
+                session.style = "voice"  # keys and digits read aloud: nothing else works on a phone line
+            elif msg.voice and session.style == "standard":
+                session.style = "elderly"  # who speaks to a phone app rather than type is often an elder
+            phone = msg.metadata.get("phone")
+            if isinstance(phone, str) and mobile_problem(phone) is None:
+                session.phone = phone  # the channel knows it (a caller's number): never asked for
             verified = msg.metadata.get("verified")
             if isinstance(verified, dict):
                 session.verified = VerifiedIdentity.model_validate(verified)  # the channel checked the voucher
+            if session.agent is not None:
+                # a hotline agent has the conversation: the bot stays silent, the agent reads it live
+                await self.sessions.save(session)
+                if self.log is not None:
+                    await self.log.append(msg.user, "citizen", _said(msg))
+                return TurnResult(replies=[], style=session.style)
             turn = Turn(self, session, msg)
             if self.inbox is not None:
                 turn.notices(await self.inbox.take(msg.user))
@@ -114,7 +176,101 @@ class Engine:
             replies = turn.say.finish()
             session.last_replies = [r.model_dump() for r in replies]
             await self.sessions.save(session)
+            await self._record(msg.user, _said(msg), replies)
             return TurnResult(replies=replies, style=session.style)
+
+    async def _record(self, user: str, said: str, replies: list[Reply], pushed: bool = False) -> None:
+        """The turn into the conversation's log (for agents, and pages following it)."""
+        if self.log is not None:
+            await self.log.record_turn(user, said, "\n".join(r.text for r in replies), pushed=pushed)
+
+    # ---- a hotline agent takes the conversation and hands it back ----------
+
+    async def agent_joined(self, user: str, agent: str, handover_id: str) -> None:
+        """From now on the person's messages go to the agent; the bot is silent."""
+        async with self.queue.turn(user):
+            session = await self.sessions.load(user, "api")
+            session.agent, session.handover, session.handoff = agent, handover_id, True
+            await self.sessions.save(session)
+            text = texts_for(session.style).AGENT_JOINED.format(agent=agent)
+        await self._push(user, "system", text)
+
+    async def agent_says(self, user: str, agent: str, text: str) -> None:
+        await self._push(user, "agent", text, agent=agent)
+
+    async def agent_left(self, user: str, handover_id: str, point: str, requeued: bool = False) -> list[Reply]:
+        """The agent handed back (``point``: ``form`` resumes the form where it stood,
+        ``start`` begins afresh, ``none`` just says goodbye) or the claim lapsed
+        (``requeued``: the person waits for the next agent, the bot answers meanwhile).
+        The replies are pushed to the person and returned."""
+        async with self.queue.turn(user):
+            session = await self.sessions.load(user, "api")
+            session.agent = None
+            turn = Turn(self, session, Inbound(user=user, channel=session.channel))
+            tx = turn.tx
+            if requeued:
+                turn.say.text(tx.AGENT_LOST)
+            else:
+                session.handoff, session.handover, session.rate_handover = False, None, handover_id
+                turn.say.text(tx.AGENT_LEFT)
+                if point == "form" and session.draft is not None:
+                    session.awaiting = None
+                    await turn.ask_next()
+                elif point == "start":
+                    session.current, session.awaiting = None, None
+                    turn.say.text(tx.WELCOME)
+                if point == "none" or session.awaiting is None:
+                    await turn.rate_prompt()
+                else:
+                    turn.say.text(tx.RATE_AGENT_LATER)
+            replies = turn.say.finish()
+            session.last_replies = [r.model_dump() for r in replies]
+            await self.sessions.save(session)
+        await self._record(user, "", replies, pushed=True)
+        if self.pusher is not None and replies:
+            await self.pusher.push(user, [r.text for r in replies])
+        return replies
+
+    async def tell(self, user: str, template: str, **values: object) -> None:
+        """A system notice to the person outside a turn (e.g. when to expect an agent), in their style."""
+        session = await self.sessions.load(user, "api")
+        await self._push(user, "system", getattr(texts_for(session.style), template).format(**values))
+
+    async def _push(self, user: str, role: str, text: str, agent: str = "") -> None:
+        if self.log is not None:
+            await self.log.append(user, role, text, pushed=True, agent=agent)
+        if self.pusher is not None:
+            await self.pusher.push(user, [text])
+
+    async def id_on_file(self, user: str) -> str | None:
+        """The person's ID number as their verified identity or their drafts give it."""
+        session = await self.sessions.load(user, "api")
+        return Turn(self, session, Inbound(user=user, channel=session.channel)).known_id()
+
+    async def case_file(self, user: str) -> dict[str, Any]:
+        """What an agent sees of the conversation's state: the one-thing in focus and
+        every draft's answers, personal data masked."""
+        session = await self.sessions.load(user, "api")
+        drafts = []
+        for d in session.drafts.values():
+            thing = self.catalog.get(d.thing)
+            if thing is None:
+                continue
+            fields = [
+                {"label": f.label, "value": _masked(f, d.answers[f.id]), "prefilled": f.id in d.prefilled}
+                for f in thing.form.fields
+                if f.id in d.answers
+            ]
+            missing = [f.label for f in form.fields_in_play(thing, d) if f.required and f.id not in d.answers]
+            drafts.append({"thing": thing.id, "name": thing.name, "started": d.started, "fields": fields,
+                           "missing": missing})  # fmt: skip
+        return {
+            "current": session.current,
+            "style": session.style,
+            "channel": session.channel,
+            "awaiting": session.awaiting.kind if session.awaiting else None,
+            "drafts": drafts,
+        }
 
     # ---- the form outside the chat (mini-program pages): the same draft -----
 
@@ -219,6 +375,10 @@ class Turn:
         command = command_of(self.text, self.elderly)
         if command and await self.command(command):
             return
+        code = PHONE_CODE.fullmatch(self.text)
+        if code and self.e.phone_drafts is not None and (code.group(1) or not self.expects_digits()):
+            await self.phone_draft(code.group(2))
+            return
         if self.s.awaiting is not None and await self.answer(self.s.awaiting):
             if not self.failed:
                 self.s.misunderstood = 0
@@ -234,6 +394,16 @@ class Turn:
             await self.resume()
         elif name == "handoff":
             await self.handoff("requested")
+        elif name == "handoff_cancel":
+            await self.handoff_cancel()
+        elif name == "follow_up":
+            await self.follow_up()
+        elif name in ("calls_on", "calls_off"):
+            if self.e.contacts is None:
+                return False
+            await self.e.contacts.set_wants_calls(self.s.user, name == "calls_on")
+            self.say.text(self.tx.CALLS_ON if name == "calls_on" else self.tx.CALLS_OFF)
+            await self.ask_next(repeat=True, back=True)
         elif name == "cancel":
             self.cancel()
         elif name == "restart":
@@ -269,6 +439,13 @@ class Turn:
             await self.submit()
         return True
 
+    def expects_digits(self) -> bool:
+        """Would six digits be an answer to the pending question (a field, a number to hand in)?"""
+        a = self.s.awaiting
+        return a is not None and a.kind in (
+            "field", "readback", "supplement", "complaint", "complaint_phone", "rating_phone"
+        )  # fmt: skip
+
     # ---- reading an answer to the pending question ------------------------
 
     async def answer(self, a: Awaiting) -> bool:
@@ -285,12 +462,14 @@ class Turn:
             return await self.answer_supplement(a)
         if a.kind in ("complaint", "complaint_name", "complaint_phone"):
             return await self.answer_complaint(a)
-        if a.kind in ("rating", "rating_comment"):
+        if a.kind in ("rating", "rating_comment", "rating_phone"):
             return await self.answer_rating(a)
         if a.kind == "help":
             choice = self.option(a)
             if choice == "human":
                 await self.handoff("not_understood")
+            elif choice == "ask":
+                await self.follow_up()
             elif choice == "list":
                 self.show_catalog()
             elif choice == "restart":
@@ -621,6 +800,8 @@ class Turn:
             ("human", tx.HELP_OPTIONS["human"]),
             ("restart", tx.HELP_OPTIONS["restart"]),
         ]
+        if self.e.appeals is not None:  # a question the bot cannot answer: 12345 answers it later
+            options.insert(2, ("ask", tx.HELP_OPTIONS["ask"]))
         if self.s.awaiting is not None and self.s.awaiting.kind != "help":
             options.insert(0, ("continue", tx.HELP_CONTINUE))
         self.s.misunderstood = 0
@@ -726,11 +907,7 @@ class Turn:
     def reissue(self, a: Awaiting) -> None:
         for r in self.s.last_replies:
             if r.get("kind") in ("choices", "field"):
-                from pydantic import TypeAdapter
-
-                from bot.dialogue.messages import Reply as ReplyType
-
-                self.say.replies.append(TypeAdapter(ReplyType).validate_python(r))
+                self.say.replies.append(_without_footer(r, self.tx.FOOTER))
                 return
 
     async def next_question(self, t: OneThing, d: Draft) -> None:
@@ -974,17 +1151,8 @@ class Turn:
         self.say = Say(self.s) if not self.say.replies else _restyle(self.say, self.s)
 
     def repeat(self) -> None:
-        from pydantic import TypeAdapter
-
-        from bot.dialogue.messages import Reply as ReplyType
-
-        adapter = TypeAdapter(ReplyType)
-        footer = self.tx.FOOTER
         for r in self.s.last_replies:
-            reply = adapter.validate_python(r)
-            if footer and reply.text.endswith(footer):
-                reply = reply.model_copy(update={"text": reply.text[: -len(footer)].rstrip()})
-            self.say.replies.append(reply)
+            self.say.replies.append(_without_footer(r, self.tx.FOOTER))
 
     async def resume(self) -> None:
         open_drafts = [d for d in self.s.drafts.values() if d.started or d.answers]
@@ -1010,15 +1178,66 @@ class Turn:
         self.say.text(self.tx.CANCELLED, name=t.name)
 
     async def handoff(self, reason: str, template: str | None = None) -> None:
+        """Into the line for a hotline agent (once: asking again says where they stand)."""
         self.s.handoff = True
-        self.say.handoff(reason, template)
-        if self.e.on_handoff is not None:
-            await self.e.on_handoff(self.s, reason)
+        desk = self.e.desk
+        if desk is None:
+            self.say.handoff(reason, template)
+            return
+        t = self.thing()
+        ticket, new = await desk.open(self.s.user, self.msg.channel, t.id if t else None, reason)
+        self.s.handover = ticket.id
+        ahead = await desk.position(ticket) - 1
+        line = (self.tx.HANDOFF_QUEUED if new else self.tx.HANDOFF_STILL_QUEUED).format(ahead=ahead)
+        self.say.handoff(reason, f"{template}\n{line}" if template else line)
+
+    async def handoff_cancel(self) -> None:
+        if self.e.desk is not None and self.s.handover and await self.e.desk.withdraw(self.s.handover):
+            self.s.handoff, self.s.handover = False, None
+            self.say.text(self.tx.HANDOFF_WITHDRAWN)
+            await self.ask_next(repeat=True, back=True)
+            return
+        self.say.text(self.tx.HANDOFF_NONE)
+
+    # ---- a draft an agent started on the phone, continued here with its code ----
+
+    async def phone_draft(self, code: str) -> None:
+        assert self.e.phone_drafts is not None
+        try:
+            found = await self.e.phone_drafts.redeem(code, self.s.user)
+        except CodeLocked:
+            self.say.text(self.tx.PHONE_CODE_LOCKED)
+            return
+        if found is None:
+            self.say.text(self.tx.PHONE_CODE_WRONG)
+            return
+        thing_id, answers = found
+        thing = self.e.catalog.get(thing_id)
+        if thing is None:
+            self.say.text(self.tx.PHONE_CODE_WRONG)
+            return
+        d = self.s.drafts.setdefault(thing_id, Draft(thing=thing_id))
+        d.started = True
+        for f in thing.form.fields:  # what the caller said, read with the chat's own validators
+            if f.id in answers and f.id not in d.answers:
+                parsed = parse_value(f, str(answers[f.id]), self.e.today())
+                if parsed.ok:
+                    d.answers[f.id] = parsed.value
+        self.s.current, self.s.awaiting = thing_id, None
+        self.say.text(self.tx.PHONE_DRAFT_RESUMED, name=thing.name, count=len(d.answers))
+        await self.ask_next()
 
     # ---- 好差评: rating a finished application (nobody is pressed) -------------
 
     async def rate_prompt(self) -> None:
         tx = self.tx
+        if self.s.rate_handover and self.e.ratings is not None:  # an agent conversation just ended
+            self.say.text(tx.RATE_AGENT_ASK)
+            options = [(str(score), label) for score, label in RATE_LEVELS.items()]
+            self.s.awaiting = Awaiting(
+                kind="rating", ref=f"handover:{self.s.rate_handover}", options=self.say.choices(tx.RATE_CHOOSE, options)
+            )
+            return
         finished = [
             a
             for a in await self.e.applications.progress(self.s.user)
@@ -1046,13 +1265,36 @@ class Turn:
                 return True
             await self.record_rating(a.ref or "", score, "")
             return True
-        await self.record_rating(a.ref or "", int(a.value), self.text)
+        if a.kind == "rating_comment":
+            known = {"score": int(a.value), "comment": self.text}
+            if (a.ref or "").startswith("handover:") and self.contact()[1] is None:
+                # 12345 calls the person back: it needs a number (applications carry theirs)
+                self.say.text(tx.COMPLAINT_PHONE_ASK)
+                self.s.awaiting = Awaiting(kind="rating_phone", ref=a.ref, value=known)
+                return True
+            await self.record_rating(a.ref or "", known["score"], known["comment"])
+            return True
+        phone = re.sub(r"\D", "", self.text)
+        if mobile_problem(phone) is not None:
+            self.failed = True
+            self.say.text(tx.COMPLAINT_PHONE_ASK)
+            return True
+        await self.record_rating(a.ref or "", int(a.value["score"]), str(a.value["comment"]), phone)
         return True
 
-    async def record_rating(self, app_id: str, score: int, comment: str) -> None:
+    async def record_rating(self, app_id: str, score: int, comment: str, phone: str | None = None) -> None:
         assert self.e.ratings is not None
         self.s.awaiting = None
-        rating = await self.e.ratings.rate(self.s.user, app_id, score, comment)
+        if app_id.startswith("handover:"):
+            self.s.rate_handover = None
+            name, known_phone = self.contact()
+            context = "\n".join(mask_text(str(r.get("text", ""))) for r in self.s.last_replies[-3:])
+            rating = await self.e.ratings.rate_conversation(
+                self.s.user, self.msg.channel, app_id.removeprefix("handover:"), score, comment, context,
+                name=name or "", phone=phone or known_phone or "", region=region_of(self.known_id()),
+            )  # fmt: skip
+        else:
+            rating = await self.e.ratings.rate(self.s.user, app_id, score, comment)
         if rating.work_order is not None:
             self.say.text(self.tx.RATE_BAD_TAKEN)
         else:
@@ -1068,14 +1310,22 @@ class Turn:
         told = self.text if len(COMPLAINT_WORDS.sub("", self.text)) >= 4 else ""
         await self.complaint_next({"content": told} if told else {})
 
+    async def follow_up(self) -> None:
+        """A question the bot could not answer, left for 12345 to answer (a 咨询 work order)."""
+        if self.e.appeals is None:
+            await self.handoff("not_understood")
+            return
+        await self.complaint_next({"kind": "咨询"})
+
     async def complaint_next(self, known: dict[str, str]) -> None:
-        """Ask for what the work order still lacks, or open it."""
+        """Ask for what the work order still lacks, or open it (a 投诉, or a 咨询 to follow up)."""
         tx = self.tx
         name, phone = self.contact()
         known.setdefault("name", name or "")
         known.setdefault("phone", phone or "")
+        question = known.get("kind") == "咨询"
         for key, kind, ask in (
-            ("content", "complaint", tx.COMPLAINT_ASK),
+            ("content", "complaint", tx.FOLLOW_UP_ASK if question else tx.COMPLAINT_ASK),
             ("name", "complaint_name", tx.COMPLAINT_NAME),
             ("phone", "complaint_phone", tx.COMPLAINT_PHONE_ASK),
         ):
@@ -1090,7 +1340,7 @@ class Turn:
             Appeal(
                 user=self.s.user,
                 channel=self.msg.channel,
-                kind="投诉",
+                kind="咨询" if question else "投诉",
                 content=mask_text(known["content"])[:2000],
                 name=known["name"],
                 phone=known["phone"],
@@ -1101,6 +1351,9 @@ class Turn:
             )
         )
         self.s.awaiting = None
+        if question:
+            self.say.text(tx.FOLLOW_UP_TAKEN)
+            return
         await self.handoff("complaint", tx.COMPLAINT_TAKEN)
 
     async def answer_complaint(self, a: Awaiting) -> bool:
@@ -1126,7 +1379,7 @@ class Turn:
     def contact(self) -> tuple[str | None, str | None]:
         """The person's name and phone as their verified identity or their drafts give them."""
         name = self.s.verified.name if self.s.verified else None
-        phone = None
+        phone = self.s.phone
         for d in self.s.drafts.values():
             thing = self.e.catalog.get(d.thing)
             for f in thing.form.fields if thing else []:
@@ -1236,6 +1489,30 @@ class Turn:
         self.s.drafts.pop(t.id, None)
         self.s.current, self.s.awaiting = None, None
         self.say.text(self.tx.SUBMITTED)
+
+
+_REPLY: TypeAdapter[Reply] = TypeAdapter(Reply)
+
+
+def _without_footer(stored: dict[str, Any], footer: str) -> Reply:
+    """A reply of an earlier turn, to say again: its footer (“回复 0 转人工…”) comes once, at the end."""
+    reply = _REPLY.validate_python(stored)
+    text = reply.text
+    while footer and text.endswith(footer):
+        text = text[: -len(footer)].rstrip()
+    return reply.model_copy(update={"text": text}) if text != reply.text else reply
+
+
+def _masked(f: FormField, value: object) -> str:
+    return mask_value(f.type.value, value) if f.type in PERSONAL_TYPES else mask_text(str(value))
+
+
+def _said(msg: Inbound) -> str:
+    """What the person sent, as one line of the conversation's log."""
+    text = (msg.text or msg.choice or "").strip()
+    if msg.metadata.get("attachments"):
+        text = (text + " " if text else "") + "[附件]"
+    return text
 
 
 def _restyle(say: Say, session: Session) -> Say:

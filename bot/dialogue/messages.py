@@ -22,6 +22,7 @@ class Inbound(BaseModel):
     text: str = Field(default="", max_length=2000)
     choice: str | None = Field(default=None, max_length=64)  # a tapped button's payload
     voice: bool = False  # text is a speech transcript
+    spoken: bool = False  # the replies will be read aloud (a phone line): the voice style, always
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -38,6 +38,7 @@ AwaitKind = Literal[
     "complaint_phone",
     "rating",  # one of the five levels (``ref`` = application id)
     "rating_comment",  # 差评: what went wrong (``value`` = the score)
+    "rating_phone",  # 差评 of an agent conversation: a number for 12345 to call back (``value``: score, comment)
 ]
 
 
@@ -93,10 +94,14 @@ class Session(BaseModel):
     drafts: dict[str, Draft] = {}
     awaiting: Awaiting | None = None
     misunderstood: int = 0
-    handoff: bool = False
+    handoff: bool = False  # waiting for, or with, a hotline agent
+    handover: str | None = None  # the open handover's id
+    agent: str | None = None  # the agent now in the conversation (the bot is silent meanwhile)
+    rate_handover: str | None = None  # an agent conversation that ended and may be rated
     elderly_offered: bool = False
     last_replies: list[dict[str, Any]] = []  # for “再听一遍”
     verified: VerifiedIdentity | None = None
+    phone: str | None = None  # a mobile number the channel vouches for (the number a caller rings from)
 
     @property
     def draft(self) -> Draft | None:

@@ -12,7 +12,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db.schema import audit_log, nlu_examples, nlu_fallbacks, nlu_models
+from bot.audit import audit
+from bot.db.schema import nlu_examples, nlu_fallbacks, nlu_models
 from bot.nlu.data import TrainingData, dump, parse_example
 
 
@@ -51,7 +52,7 @@ def _now() -> datetime:
 
 
 async def _audit(conn: AsyncConnection, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
-    await conn.execute(insert(audit_log).values(actor=actor, action=action, target=target, detail=detail))
+    await audit(conn, actor, action, target, **detail)
 
 
 class NluStore:

@@ -3,6 +3,7 @@ emoji, every answer read back; “0 转人工、9 再听一遍” always at hand
 Whatever is not redefined here reads as in the standard style."""
 
 from bot.texts.standard import *  # noqa: F403
+from bot.texts.standard import SUBMITTED as _SUBMITTED
 
 WELCOME = "您好！我是办事小助手。请说您要办什么事，比如“给孙子上户口”。"
 CHOICE_HINT = "请回复数字。"
@@ -20,4 +21,5 @@ ELDERLY_ON = "好的，已换成长辈模式，字少一些，一次只问一件
 GUIDE_SHORT = "办“{name}”要准备的："
 GUIDE_SHORT_LINE = "{n}. {name}"
 GUIDE_SHORT_NONE = "不用您准备材料，都能网上调取。"
-GUIDE_SHORT_TAIL = "不收费：{free}。办好了会通知您。"
+GUIDE_SHORT_TAIL = "收费：{free}。办好了会通知您。"
+SUBMITTED = _SUBMITTED + "想让 12345 打电话告诉您办理结果，请回复“电话通知”。"

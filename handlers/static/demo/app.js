@@ -34,6 +34,7 @@
     guideMore: "展开全部内容",
     guideLess: "收起",
     thinking: "正在回复，请稍等…",
+    agentPrefix: "人工客服",
     notSent: "（这句话没有发出去）",
     errorPrefix: "出错了：",
     errors: {
@@ -64,6 +65,7 @@
   const API = {
     login: "/api/mp/login",
     chat: "/api/chat",
+    updates: "/api/chat/updates",
     applications: "/api/me/applications",
     things: "/api/things",
   };
@@ -231,6 +233,7 @@
       localStorage.setItem(STORE.elderly, data.style !== "standard" ? "1" : "0");
       afterReplies(data.replies);
       turn.scrollIntoView({ block: "start" });
+      follow(data.cursor);
       return true;
     } catch (err) {
       // the question stays on screen; what was typed comes back to send again
@@ -241,6 +244,45 @@
       return false;
     } finally {
       delete root.dataset.busy;
+    }
+  }
+
+  // ---- what comes outside a turn: a hotline agent's words, the bot resuming after them ----
+
+  let cursor = null; // the conversation's log position this page has seen
+  let following = false;
+
+  /** Stream ids are "milliseconds-sequence": the later of two. */
+  function later(a, b) {
+    if (!a) return b;
+    const [am, as] = a.split("-").map(Number);
+    const [bm, bs] = b.split("-").map(Number);
+    return am > bm || (am === bm && as >= bs) ? a : b;
+  }
+
+  function showUpdate(u) {
+    const label = u.role === "agent" ? `${STRINGS.agentPrefix} ${u.agent}：` : "";
+    const bubble = el("p", { class: `bubble ${u.role === "agent" ? "agent" : "bot"}`, "data-kind": `update-${u.role}` });
+    if (label) bubble.append(el("strong", { class: "who", text: label }));
+    bubble.append(document.createTextNode(u.text));
+    const turn = el("li", { class: "turn pushed", "data-state": "done" }, el("div", { class: "replies" }, bubble));
+    $("messages").append(turn);
+    turn.scrollIntoView({ block: "end" });
+  }
+
+  /** A long poll that shows updates as they come; started once the page has a cursor. */
+  async function follow(from) {
+    cursor = later(cursor, from);
+    if (following) return;
+    following = true;
+    while (true) {
+      try {
+        const data = await call(`${API.updates}?after=${encodeURIComponent(cursor)}`);
+        data.updates.forEach(showUpdate);
+        cursor = later(cursor, data.cursor);
+      } catch (_) {
+        await new Promise((resolve) => setTimeout(resolve, 3000)); // offline for a moment: ask again later
+      }
     }
   }
 
