@@ -97,7 +97,7 @@ async def test_request_claim_chat_hand_back_and_the_form_resumes(server: TestSer
     await expect(agent.locator("#login-error")).to_have_text("用户名或密码不对")
     await agent.fill("#password", PASSWORD)
     await agent.click("#login-button")
-    await expect(agent.locator("#me")).to_contain_text("王丽")
+    await expect(agent.locator("#console-nav .me")).to_contain_text("王丽")
     row = agent.locator("#queue li").first
     await expect(row).to_contain_text("新生儿出生")
     await expect(row).to_contain_text("主动要求人工")

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     func,
     true,
@@ -67,6 +68,10 @@ nlu_fallbacks = Table(
     Column("text", String(500), nullable=False),
     Column("labelled_intent", String(64), nullable=True),
     Column("labelled_by", String(64), nullable=True),
+    Column("source", String(16), nullable=False, server_default="fallback"),  # fallback / agent
+    Column("suggested_intent", String(64), nullable=True),  # what an agent said it meant
+    Column("dismissed_at", DateTime(timezone=True), nullable=True),
+    Column("dismissed_by", String(64), nullable=True),
 )
 
 # Trained model versions. A version keeps its training data (Rasa YAML): any
@@ -278,4 +283,21 @@ phone_drafts = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("redeemed_at", DateTime(timezone=True), nullable=True),
     Column("redeemed_by", String(64), nullable=True),  # user_key
+)
+
+# Every published change of a one-thing's guide made in the admin console: the
+# whole file as it became (YAML), the diff against the version before, who and
+# when. The newest row of a one-thing overrides its file in catalog/.
+catalog_versions = Table(
+    "catalog_versions",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("thing_id", String(48), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("diff", Text, nullable=False, server_default=""),
+    Column("changed_by", String(64), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("note", Text, nullable=False, server_default=""),
+    UniqueConstraint("thing_id", "version", name="uq_catalog_versions_thing_id_version"),
 )

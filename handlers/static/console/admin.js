@@ -65,11 +65,6 @@
   async function start() {
     const me = await api("/console/api/me");
     csrf = me.csrf;
-    $("me").textContent = me.display_name;
-    $("logout").addEventListener("click", async () => {
-      await api("/console/api/logout", "POST").catch(() => {});
-      location.assign("/console/login");
-    });
     await Promise.all([loadDead(), loadRatings()]);
   }
 

@@ -152,10 +152,6 @@
     finish("close", { summary }, "已结束");
   });
   $("release").addEventListener("click", () => finish("release", undefined, "已放回队列"));
-  $("logout").addEventListener("click", async () => {
-    await api("/console/api/logout", { method: "POST" }).catch(() => {});
-    location.assign("/console/login");
-  });
 
   // ---- 电话转办: a draft from what the caller said, continued in WeChat with a code ----
   async function loadThings() {
@@ -197,7 +193,6 @@
   async function start() {
     const me = await api("/console/api/me");
     csrf = me.csrf;
-    $("me").textContent = `${me.display_name}（${me.role === "admin" ? "管理员" : "坐席"}）`;
     await Promise.all([refreshQueue(), loadThings()]);
     setInterval(() => refreshQueue().catch(() => {}), 3000);
   }
