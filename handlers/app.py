@@ -11,6 +11,7 @@ from bot.nlu.training import follow_activations
 from bot.settings import Settings, get_settings
 from handlers import callbacks, catalog_api, demo, health, ivr, miniprogram, nlu_api, openapi, wechat
 from handlers.console import agent as console_agent
+from handlers.console import dashboard as console_dashboard
 from handlers.console import login as console_login
 from handlers.console import oversight as console_oversight
 from handlers.console import pages as console_pages
@@ -49,4 +50,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     console_agent.setup(app)
     console_pages.setup(app)
     console_oversight.setup(app)
+    console_dashboard.setup(app)
     return app

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.accounts import Accounts
+from bot.analytics.counters import Counters
 from bot.appeals.delivery import WorkOrderDelivery
 from bot.appeals.orders import WorkOrders
 from bot.applications.delivery import OutboxDelivery
@@ -68,6 +69,7 @@ class Services:
     inbox: Inbox
     wechat_api: WeChatApi | None
     contacts: ContactBook
+    counters: Counters
     notices: NoticeQueue
     progress: ProgressTracker
     ratings: Ratings
@@ -242,6 +244,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
     applications = ApplicationRepository(db, vault, item_names, platform, progress)
     inbox = Inbox(redis, vault)
     contacts = ContactBook(db)
+    counters = Counters(redis)
     desk = HandoverDesk(db, vault)
     conversation_log = ConversationLog(redis, vault, settings.session_ttl_days * 86400)
     phone_drafts = PhoneDraftBook(db, redis, vault)
@@ -265,6 +268,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         pusher=WeChatPusher(db, vault),
         phone_drafts=phone_drafts,
         contacts=contacts,
+        metrics=counters,
     )
     return Services(
         nlu=nlu,
@@ -274,6 +278,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         platform=platform,
         inbox=inbox,
         contacts=contacts,
+        counters=counters,
         work_orders=work_orders,
         notices=notices,
         progress=progress,

@@ -45,6 +45,7 @@ PHONE_CODE = re.compile(r"(办事码|验证码)?[:：\s]*(\d{6})")  # the code a
 COMPLAINT_WORDS = re.compile(r"我要|我想|投诉|举报|你们|这个|[，。！!,. ]")
 
 THING_PREFIX = "thing_"
+FALLBACK_INTENT = "nlu_fallback"  # Rasa's FallbackClassifier's name, which the embedded engine uses too
 CONFIDENT = 0.5  # an intent this sure may interrupt a pending question
 QUESTION_MARKS = ("吗", "啥", "什么", "怎么", "多久", "哪", "?", "？", "几", "咋", "能不能", "可以不")
 INTERRUPTING = ("complaint", "human_handoff", "check_progress", "cancel", "elderly_mode")
@@ -112,6 +113,12 @@ class Contacts(Protocol):
     async def set_wants_calls(self, user: str, wanted: bool) -> None: ...
 
 
+class Metrics(Protocol):
+    """Per-day counters of what happens (``bot/analytics/counters.py``): the admins' dashboard."""
+
+    async def record(self, events: list[str], user: str | None = None) -> None: ...
+
+
 class PhoneDrafts(Protocol):
     """Drafts agents started on the phone (``bot/handover/phone.py``)."""
 
@@ -145,6 +152,7 @@ class Engine:
     pusher: Pusher | None = None
     phone_drafts: PhoneDrafts | None = None
     contacts: Contacts | None = None
+    metrics: Metrics | None = None
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         return (await self.turn(msg)).replies
@@ -177,7 +185,12 @@ class Engine:
             session.last_replies = [r.model_dump() for r in replies]
             await self.sessions.save(session)
             await self._record(msg.user, _said(msg), replies)
+            await self._count(msg.user, ["turn", f"channel:{msg.channel}", *turn.events])
             return TurnResult(replies=replies, style=session.style)
+
+    async def _count(self, user: str | None, events: list[str]) -> None:
+        if self.metrics is not None and events:
+            await self.metrics.record(events, user)
 
     async def _record(self, user: str, said: str, replies: list[Reply], pushed: bool = False) -> None:
         """The turn into the conversation's log (for agents, and pages following it)."""
@@ -293,7 +306,8 @@ class Engine:
         problems: dict[str, str] = {}
         async with self.queue.turn(user):
             session = await self.sessions.load(user, channel)
-            draft = session.drafts.setdefault(thing_id, Draft(thing=thing_id, started=True))
+            draft = session.drafts.setdefault(thing_id, Draft(thing=thing_id, catalog_version=thing.version))
+            started = [] if draft.started else [f"started:{thing_id}"]
             draft.started = True
             for field_id, text in given.items():
                 f = form.field_of(thing, field_id)
@@ -314,6 +328,7 @@ class Engine:
                     draft.answers.pop(other.id)
             session.current = thing_id
             await self.sessions.save(session)
+        await self._count(user, started)
         return problems
 
     async def submit_form(self, user: str, channel: str, thing_id: str) -> tuple[str | None, list[str]]:
@@ -344,6 +359,7 @@ class Turn:
         self.say = Say(session)
         self._nlu: dict[str, Any] | None = None
         self.failed = False  # the answer did not fit the question (counts towards offering help)
+        self.events: list[str] = []  # what happened in this turn, for the dashboard's counters
 
     @property
     def tx(self) -> Any:
@@ -369,6 +385,7 @@ class Turn:
             self.say.text(render_notice(n, self.e.catalog, self.tx))
 
     async def run(self) -> None:
+        self.follow_guide_changes()
         if not self.text and not self.msg.metadata.get("attachments"):
             self.say.text(self.tx.WELCOME)
             return
@@ -384,6 +401,26 @@ class Turn:
                 self.s.misunderstood = 0
             return
         await self.understand()
+
+    def follow_guide_changes(self) -> None:
+        """The guide of the draft in focus changed since it was begun (an admin published a new
+        version): the draft is checked against the new one and the person told what to answer again."""
+        t, d = self.thing(), self.s.draft
+        if t is None or d is None:
+            return
+        if d.catalog_version is None:
+            d.catalog_version = t.version  # begun before drafts carried versions: nothing to compare
+            return
+        if d.catalog_version == t.version:
+            return
+        again = form.migrate(t, d, self.e.today())
+        if again:
+            self.say.text(self.tx.GUIDE_CHANGED_AGAIN, name=t.name, fields="、".join(again))
+            a = self.s.awaiting
+            if a is not None and a.kind in ("field", "commitment", "review"):
+                self.s.awaiting = None  # the question may be another now
+        else:
+            self.say.text(self.tx.GUIDE_CHANGED, name=t.name)
 
     async def command(self, name: str) -> bool:
         """True when the command was handled (``skip`` and ``submit`` only make sense in places)."""
@@ -490,6 +527,8 @@ class Turn:
         if a.kind == "start":
             choice = self.option(a)
             if choice == "start":
+                if not d.started:
+                    self.events.append(f"started:{t.id}")
                 d.started = True
                 self.say.text(self.tx.FORM_INTRO, count=len(form.fields_in_play(t, d)))
                 await self.ask_next()
@@ -738,6 +777,8 @@ class Turn:
         result = await self.nlu()
         name = result["intent"]["name"]
         tx = self.tx
+        if name == FALLBACK_INTENT:
+            self.events.append("fallback")
         if any(e["entity"] == "application_no" for e in result.get("entities", [])):
             await self.progress()  # a 申办编号 on its own asks for that application
             self.s.misunderstood = 0
@@ -838,7 +879,9 @@ class Turn:
         if old is not None and old.thing != thing_id and (old.started or old.answers):
             self.say.text(self.tx.SWITCHED, old=self.e.catalog.things[old.thing].name)
         self.s.current = thing_id
-        d = self.s.drafts.setdefault(thing_id, Draft(thing=thing_id))
+        if thing_id not in self.s.drafts:  # the funnel counts drafts: a person coming back is not new
+            self.events += [f"identified:{thing_id}", f"guide:{thing_id}"]
+        d = self.s.drafts.setdefault(thing_id, Draft(thing=thing_id, catalog_version=t.version))
         if d.started:
             self.say.text(self.tx.RESUMED, name=t.name)
             await self.ask_next()
@@ -936,6 +979,9 @@ class Turn:
             return
         f = form.next_field(t, d)
         if f is not None:
+            if f.id not in d.reached:  # where people give up: the last question they reached
+                d.reached.append(f.id)
+                self.events.append(f"reached:{t.id}:{f.id}")
             self.s.awaiting = Awaiting(kind="field", ref=f.id, options=self.say.field(f))
             return
         m = form.open_commitment(t, d)
@@ -1180,6 +1226,7 @@ class Turn:
     async def handoff(self, reason: str, template: str | None = None) -> None:
         """Into the line for a hotline agent (once: asking again says where they stand)."""
         self.s.handoff = True
+        self.events.append(f"handoff:{reason}")
         desk = self.e.desk
         if desk is None:
             self.say.handoff(reason, template)
@@ -1216,7 +1263,7 @@ class Turn:
         if thing is None:
             self.say.text(self.tx.PHONE_CODE_WRONG)
             return
-        d = self.s.drafts.setdefault(thing_id, Draft(thing=thing_id))
+        d = self.s.drafts.setdefault(thing_id, Draft(thing=thing_id, catalog_version=thing.version))
         d.started = True
         for f in thing.form.fields:  # what the caller said, read with the chat's own validators
             if f.id in answers and f.id not in d.answers:

@@ -133,3 +133,39 @@ def problems(t: OneThing, d: Draft, today: date | None = None) -> list[str]:
         if m.source is Source.commitment and m.key not in d.commitments and PROOF_PREFIX + m.key not in d.answers:
             out.append(f"{m.key}: neither committed nor proven")
     return out
+
+
+def migrate(t: OneThing, d: Draft, today: date | None = None) -> list[str]:
+    """Bring a draft begun under an older version of the guide to this one: answers to fields that
+    are gone or no longer valid, eligibility answers to questions that changed, and commitments
+    whose wording changed are dropped (they will be asked again). → what will be asked again, named
+    as the person saw it. The draft then carries the guide's version."""
+    from bot.dialogue.fields import parse_value
+
+    again: list[str] = []
+    fields = {f.id: f for f in t.form.fields}
+    for field_id in list(d.answers):
+        if field_id.startswith(PROOF_PREFIX):
+            continue
+        f = fields.get(field_id)
+        if f is None:
+            d.answers.pop(field_id)
+            continue
+        value = d.answers[field_id]
+        shown = ("是" if value else "否") if isinstance(value, bool) else str(value)
+        if not parse_value(f, shown, today).ok:
+            d.answers.pop(field_id)
+            d.prefilled = [p for p in d.prefilled if p != field_id]
+            again.append(f.label)
+    questions = {e.id for e in t.eligibility}
+    for ref in [r for r in d.eligibility if r not in questions]:
+        d.eligibility.pop(ref)
+    materials = {m.key: m for m in t.materials}
+    for key, signed in list(d.commitments.items()):
+        m = materials.get(key)
+        if m is None or m.source is not Source.commitment or not m.commitment or m.commitment not in signed.text:
+            d.commitments.pop(key)
+            if m is not None and m.source is Source.commitment:
+                again.append(m.name)
+    d.catalog_version = t.version
+    return again

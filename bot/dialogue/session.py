@@ -57,6 +57,7 @@ class Commitment(BaseModel):
 
 class Draft(BaseModel):
     thing: str
+    catalog_version: int | None = None  # the guide's version the draft follows (None: begun before versions)
     started: bool = False  # the person chose 开始办理
     answers: dict[str, Any] = {}  # field id -> value
     prefilled: list[str] = []  # field ids whose value came from shared data
@@ -75,6 +76,7 @@ class Draft(BaseModel):
     tolerable_told: bool = False
     proxy_relation: str | None = None  # set when a family member applies (代办)
     proxy_asked: bool = False
+    reached: list[str] = []  # form fields asked at least once (the dashboard's where-people-give-up)
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

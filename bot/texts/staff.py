@@ -52,3 +52,5 @@ IVR_CONTEXT_JOIN = "；"
 IVR_CONTEXT_LIST_JOIN = "，"
 IVR_REASON_SILENCE = "多次没有听到来电人说话"
 IVR_REASON_TROUBLE = "系统出错，直接转人工"
+
+DASHBOARD_DAYS = "days 须为 1 到 366 的整数"

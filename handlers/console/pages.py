@@ -43,6 +43,11 @@ async def admin_page(request: web.Request) -> web.StreamResponse:
     return _page("admin.html")
 
 
+@staff("admin", page=True)
+async def dashboard_page(request: web.Request) -> web.StreamResponse:
+    return _page("dashboard.html")
+
+
 async def home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/console/agent")
 
@@ -53,4 +58,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/console/login", login_page)
     app.router.add_get("/console/agent", agent_page)
     app.router.add_get("/console/admin", admin_page)
+    app.router.add_get("/console/dashboard", dashboard_page)
     app.router.add_static("/console/static/", STATIC, show_index=False, follow_symlinks=False)
