@@ -11,6 +11,8 @@ from bot.nlu.training import follow_activations
 from bot.settings import Settings, get_settings
 from handlers import callbacks, catalog_api, demo, health, ivr, miniprogram, nlu_api, openapi, wechat
 from handlers.console import agent as console_agent
+from handlers.console import catalog_admin as console_catalog
+from handlers.console import corrections as console_corrections
 from handlers.console import dashboard as console_dashboard
 from handlers.console import login as console_login
 from handlers.console import oversight as console_oversight
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     demo.setup(app)
     console_login.setup(app)
     console_agent.setup(app)
+    console_catalog.setup(app)
+    console_corrections.setup(app)
     console_pages.setup(app)
     console_oversight.setup(app)
     console_dashboard.setup(app)

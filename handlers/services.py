@@ -23,7 +23,9 @@ from bot.applications.notices import NoticeQueue
 from bot.applications.progress import ProgressTracker
 from bot.applications.ratings import Ratings
 from bot.applications.repository import ApplicationRepository
-from bot.catalog import Catalog, load_catalog
+from bot.catalog import Catalog, OneThing, load_catalog
+from bot.catalog.edits import CatalogEdits
+from bot.catalog.follow import GuideFollower
 from bot.db import make_engine
 from bot.db.migrate import upgrade
 from bot.dialogue.engine import Engine
@@ -81,6 +83,8 @@ class Services:
     desk: HandoverDesk
     conversation_log: ConversationLog
     phone_drafts: PhoneDraftBook
+    catalog_edits: CatalogEdits
+    catalog_follower: GuideFollower  # keeps this process's catalog in step with console edits
 
     def wechat_messages(self) -> WeChatMessages | None:
         """The worker's sender of queued WeChat messages; None while no WeChat API is configured."""
@@ -170,6 +174,7 @@ class Services:
         )
 
     async def close(self) -> None:
+        await self.catalog_follower.stop()
         await self.nlu.close()
         if self.elicense is not None:
             await self.elicense.close()
@@ -227,6 +232,9 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
     load_ms = (time.perf_counter() - started) * 1000
     redis = make_redis(settings.redis_url)
     db = make_engine(settings.database_url)
+    # The newest version published in the console overrides a one-thing's file.
+    edits = CatalogEdits(db, catalog, settings.catalog_dir)
+    await edits.refresh(at_start=True)
     store = NluStore(db)
     trainer = build_trainer(settings, store, redis)
     nlu = await build_nlu(settings, store, trainer)
@@ -242,6 +250,12 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
     ratings = Ratings(db, vault, catalog, work_orders)
     progress = ProgressTracker(db, notices)
     applications = ApplicationRepository(db, vault, item_names, platform, progress)
+
+    def names_of(thing: OneThing) -> None:  # an edit may rename item keys
+        item_names[thing.id] = {i.key: i.name for i in thing.items}
+
+    edits.on_change = names_of
+    follower = GuideFollower(edits, redis)
     inbox = Inbox(redis, vault)
     contacts = ContactBook(db)
     counters = Counters(redis)
@@ -270,6 +284,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         contacts=contacts,
         metrics=counters,
     )
+    follower.start()
     return Services(
         nlu=nlu,
         applications=applications,
@@ -317,4 +332,6 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         db=db,
         catalog=catalog,
         catalog_load_ms=load_ms,
+        catalog_edits=edits,
+        catalog_follower=follower,
     )

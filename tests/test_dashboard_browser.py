@@ -57,7 +57,9 @@ async def test_the_dashboard_draws_its_charts(server: TestServer) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = await (await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")).new_page()
+            page = await (
+                await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+            ).new_page()
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             await page.goto(str(server.make_url("/console/login")))

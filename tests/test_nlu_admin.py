@@ -186,12 +186,13 @@ async def test_retrain_activate_refuse_force_and_roll_back_across_processes(
         resp = await admin.post("/api/admin/nlu/examples", json={"intent": "thing_newborn", "text": text}, headers=ha)
         assert resp.status == 201
 
-    first = await admin.post("/api/admin/nlu/models", headers=ha)
+    first = await admin.post("/api/admin/nlu/models?wait=1", headers=ha)
     assert first.status == 201, await first.text()
     v1 = await first.json()
     assert v1["active"] is None and v1["accuracy_change"] is None
     assert v1["evaluation"]["cross_validation"]["accuracy"] > 0.8
     assert v1["evaluation"]["held_out"]["n"] > 0
+    assert "report" not in v1["evaluation"]  # the per-intent report: GET …/models/{v}/report
 
     assert (await admin.post(f"/api/admin/nlu/models/{v1['version']}/activate", headers=ha)).status == 200
     await _wait_in_use(other, v1["version"])
@@ -203,7 +204,7 @@ async def test_retrain_activate_refuse_force_and_roll_back_across_processes(
     for example in greetings[::3]:
         resp = await admin.put(f"/api/admin/nlu/examples/{example['id']}", json={"intent": "goodbye"}, headers=ha)
         assert resp.status == 200
-    worse = await (await admin.post("/api/admin/nlu/models", headers=ha)).json()
+    worse = await (await admin.post("/api/admin/nlu/models?wait=1", headers=ha)).json()
     assert worse["active"]["version"] == v1["version"]
     assert worse["accuracy_change"] < -admin_settings.nlu_activation_margin
 
@@ -223,8 +224,11 @@ async def test_retrain_activate_refuse_force_and_roll_back_across_processes(
         for m in (await (await admin.get("/api/admin/nlu/models", headers=ha)).json())["models"]
     }
     assert models == {v1["version"]: "active", worse["version"]: "retired"}
-    actions = [r.action for r in await _audit_rows(admin_settings)]
+    rows = await _audit_rows(admin_settings)
+    actions = [r.action for r in rows]
     assert actions.count("nlu.model.train") == 2 and actions.count("nlu.model.activate") == 3
+    trained = next(r for r in rows if r.action == "nlu.model.train")
+    assert set(trained.detail) == {"cross_validation", "held_out"}  # figures, not the whole report
 
     # A restarted process starts on the active version, not on nlu_data/ as shipped.
     restarted: TestClient = await aiohttp_client(create_app(admin_settings))

@@ -25,6 +25,15 @@ class NotFound(Exception):
     pass
 
 
+class AlreadyHandled(Exception):
+    """The inbox entry was labelled or dismissed already (by someone else, a moment ago)."""
+
+
+def summary(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """A version's figures without its report (per-intent rows, confusions, errors): for lists and audit."""
+    return {k: v for k, v in evaluation.items() if k != "report"}
+
+
 @dataclass(frozen=True)
 class ModelVersion:
     version: int
@@ -43,7 +52,7 @@ class ModelVersion:
             "created_by": self.created_by,
             "examples": self.examples,
             "data_sha256": self.data_sha256,
-            "evaluation": self.evaluation,
+            "evaluation": summary(self.evaluation),
         }
 
 
@@ -140,36 +149,95 @@ class NluStore:
                     data.synonyms.setdefault(s.text, s.value)
         return data
 
-    # ---- fallbacks --------------------------------------------------------
+    # ---- fallbacks: the inbox of utterances to label ----------------------
 
     async def record_fallback(self, channel: str, masked_text: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(insert(nlu_fallbacks).values(channel=channel[:32], text=masked_text[:500]))
 
-    async def fallbacks(self, unlabelled_only: bool = True, limit: int = 200) -> list[dict[str, Any]]:
+    async def record_correction(
+        self, channel: str, masked_text: str, intent: str, actor: str, handover: str
+    ) -> tuple[int, bool]:
+        """An agent says what a (masked) utterance meant. The same text still open in the
+        inbox (it fell back, or was corrected before) takes the suggestion instead of
+        appearing twice. → (inbox id, merged)."""
+        text = masked_text[:500]
+        async with self.engine.begin() as conn:
+            same = (
+                await conn.execute(
+                    select(nlu_fallbacks.c.id)
+                    .where(_open(), nlu_fallbacks.c.text == text)
+                    .order_by(nlu_fallbacks.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+            if same is not None:
+                fallback_id = int(same.id)
+                await conn.execute(
+                    update(nlu_fallbacks)
+                    .where(nlu_fallbacks.c.id == fallback_id)
+                    .values(source="agent", suggested_intent=intent)
+                )
+            else:
+                result = await conn.execute(
+                    insert(nlu_fallbacks)
+                    .values(channel=channel[:32], text=text, source="agent", suggested_intent=intent)
+                    .returning(nlu_fallbacks.c.id)
+                )
+                fallback_id = int(result.scalar_one())
+            detail = {"intent": intent, "handover": handover, "merged": same is not None}
+            await _audit(conn, actor, "nlu.correction", f"fallback:{fallback_id}", detail)
+        return fallback_id, same is not None
+
+    async def fallbacks(
+        self, unlabelled_only: bool = True, limit: int = 200, source: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Newest first; ``unlabelled_only``: the inbox (neither labelled nor dismissed)."""
         query = select(nlu_fallbacks).order_by(nlu_fallbacks.c.at.desc(), nlu_fallbacks.c.id.desc()).limit(limit)
         if unlabelled_only:
-            query = query.where(nlu_fallbacks.c.labelled_intent.is_(None))
+            query = query.where(_open())
+        if source is not None:
+            query = query.where(nlu_fallbacks.c.source == source)
         async with self.engine.connect() as conn:
             rows = [dict(r._mapping) for r in await conn.execute(query)]
         for r in rows:
-            r["at"] = r["at"].isoformat()
+            for key in ("at", "dismissed_at"):
+                r[key] = r[key].isoformat() if r[key] is not None else None
         return rows
 
-    async def label_fallback(self, fallback_id: int, intent: str, actor: str) -> int:
-        """The utterance becomes a training example of ``intent``."""
+    async def label_fallback(self, fallback_id: int, intent: str | None, actor: str, text: str | None = None) -> int:
+        """The utterance (or ``text``, the admin's annotated version of it) becomes a training
+        example of ``intent`` (None: the agent's suggestion), in one transaction. → example id."""
+        try:
+            async with self.engine.begin() as conn:
+                row = await _inbox_row(conn, fallback_id)
+                intent = intent or row.suggested_intent
+                if not intent:
+                    raise ValueError("no intent given and none suggested")
+                await _take(conn, fallback_id, labelled_intent=intent, labelled_by=actor)
+                example = text or row.text
+                result = await conn.execute(
+                    insert(nlu_examples)
+                    .values(intent=intent, text=example, created_by=actor)
+                    .returning(nlu_examples.c.id)
+                )
+                example_id = int(result.scalar_one())
+                detail = {"intent": intent, "suggested": row.suggested_intent, "source": row.source}
+                await _audit(conn, actor, "nlu.fallback.label", f"fallback:{fallback_id}", detail)
+                await _audit(
+                    conn, actor, "nlu.example.add", f"example:{example_id}", {"intent": intent, "text": example}
+                )
+                return example_id
+        except IntegrityError as exc:
+            raise DuplicateExample(text or "") from exc
+
+    async def dismiss_fallback(self, fallback_id: int, actor: str) -> None:
+        """Not worth learning from (noise, or personal data the masking missed): out of the inbox."""
         async with self.engine.begin() as conn:
-            row = (await conn.execute(select(nlu_fallbacks).where(nlu_fallbacks.c.id == fallback_id))).first()
-            if row is None:
-                raise NotFound(fallback_id)
-            await conn.execute(
-                update(nlu_fallbacks)
-                .where(nlu_fallbacks.c.id == fallback_id)
-                .values(labelled_intent=intent, labelled_by=actor)
-            )
-            await _audit(conn, actor, "nlu.fallback.label", f"fallback:{fallback_id}", {"intent": intent})
-            text = row.text
-        return await self.add_example(intent, text, actor)
+            row = await _inbox_row(conn, fallback_id)
+            await _take(conn, fallback_id, dismissed_at=_now(), dismissed_by=actor)
+            detail = {"source": row.source, "suggested": row.suggested_intent}
+            await _audit(conn, actor, "nlu.fallback.dismiss", f"fallback:{fallback_id}", detail)
 
     # ---- model versions ---------------------------------------------------
 
@@ -188,7 +256,7 @@ class NluStore:
                 .returning(nlu_models.c.version)
             )
             version = int(result.scalar_one())
-            await _audit(conn, actor, "nlu.model.train", f"model:{version}", evaluation)
+            await _audit(conn, actor, "nlu.model.train", f"model:{version}", summary(evaluation))
             return version
 
     async def models(self) -> list[ModelVersion]:
@@ -230,6 +298,28 @@ class NluStore:
                 update(nlu_models).where(nlu_models.c.version == version).values(status="active", activated_at=_now())
             )
             await _audit(conn, actor, "nlu.model.activate", f"model:{version}", detail)
+
+
+def _open() -> Any:
+    return (nlu_fallbacks.c.labelled_intent.is_(None)) & (nlu_fallbacks.c.dismissed_at.is_(None))
+
+
+async def _inbox_row(conn: AsyncConnection, fallback_id: int) -> Any:
+    row = (await conn.execute(select(nlu_fallbacks).where(nlu_fallbacks.c.id == fallback_id))).first()
+    if row is None:
+        raise NotFound(fallback_id)
+    if row.labelled_intent is not None or row.dismissed_at is not None:
+        raise AlreadyHandled(fallback_id)
+    return row
+
+
+async def _take(conn: AsyncConnection, fallback_id: int, **values: Any) -> None:
+    """Close an inbox entry, conditionally: of two admins acting at once, one wins."""
+    result = await conn.execute(
+        update(nlu_fallbacks).where(nlu_fallbacks.c.id == fallback_id, _open()).values(**values)
+    )
+    if result.rowcount != 1:
+        raise AlreadyHandled(fallback_id)
 
 
 def _version(row: Any) -> ModelVersion:

@@ -21,11 +21,19 @@ from bot.nlu.classifier import ClassifierConfig
 from bot.nlu.data import TrainingData, loads, read_file
 from bot.nlu.engine import EmbeddedNLU, NluConfig
 from bot.nlu.evaluate import cross_validate, evaluate
-from bot.nlu.store import NluStore
+from bot.nlu.store import NluStore, summary
 
 log = logging.getLogger(__name__)
 
 ACTIVATIONS = "nlu:model:activated"  # Redis channel: {"version": N}
+
+Progress = Callable[[str, float, dict[str, Any]], None]
+"""(stage, percent, detail) of a retraining; called on the event loop and in the training thread.
+Stages in order: preparing, training, cross_validation, held_out, saving."""
+
+
+def _quiet(stage: str, percent: float, detail: dict[str, Any]) -> None:
+    pass
 
 
 class ActivationRefused(Exception):
@@ -46,12 +54,28 @@ class NluTrainer:
     def _train(self, data: TrainingData) -> EmbeddedNLU:
         return EmbeddedNLU.train(data, self.userdict, self.config)
 
-    def _evaluate(self, data: TrainingData) -> dict[str, Any]:
-        cv = cross_validate(data, lambda part: self._train(part).parse_many, folds=self.folds)
+    def _evaluate(self, data: TrainingData, progress: Progress = _quiet) -> dict[str, Any]:
+        """Figures of the candidate (summaries, used by activation), and under ``report``
+        what the console's report shows: per intent, confusions, misclassified utterances.
+        Percentages follow the work: one full training ~ the cross-validation's folds."""
+        held_out = self.eval_file if self.eval_file is not None and self.eval_file.exists() else None
+        model = None
+        if held_out is not None:
+            progress("training", 5, {"examples": len(data.examples)})
+            model = self._train(data)
+
+        def fold(i: int, folds: int) -> None:
+            progress("cross_validation", 30 + 55 * i / folds, {"fold": i + 1, "folds": folds})
+
+        cv = cross_validate(data, lambda part: self._train(part).parse_many, folds=self.folds, on_fold=fold)
         result: dict[str, Any] = {"cross_validation": cv.summary(f"embedded, {self.folds}-fold")}
-        if self.eval_file is not None and self.eval_file.exists():
-            held = evaluate(self._train(data).parse_many, read_file(self.eval_file).examples)
-            result["held_out"] = held.summary("embedded") | {"file": self.eval_file.name}
+        report = {"cross_validation": cv.details()}
+        if held_out is not None and model is not None:
+            progress("held_out", 85, {"file": held_out.name})
+            held = evaluate(model.parse_many, read_file(held_out).examples)
+            result["held_out"] = held.summary("embedded") | {"file": held_out.name}
+            report["held_out"] = held.details()
+        result["report"] = report
         return result
 
     @property
@@ -60,17 +84,25 @@ class NluTrainer:
         calibration = (self.config.classifier or ClassifierConfig()).calibration_folds
         return math.ceil(calibration * self.folds / (self.folds - 1))
 
-    async def retrain(self, actor: str) -> dict[str, Any]:
+    async def check(self) -> TrainingData:
+        """The data to train on; ValueError when some intent has too few examples."""
         data = await self.store.training_data(self.shipped)
         thin = sorted(i for i, examples in data.by_intent().items() if len(examples) < self.min_examples)
         if thin:
             raise ValueError(f"每个意图至少需要 {self.min_examples} 条例句，这些不够：{'、'.join(thin)}")
-        evaluation = await asyncio.to_thread(self._evaluate, data)
+        return data
+
+    async def retrain(self, actor: str, progress: Progress = _quiet) -> dict[str, Any]:
+        progress("preparing", 0, {})
+        data = await self.check()
+        progress("preparing", 4, {"examples": len(data.examples), "intents": len(data.intents)})
+        evaluation = await asyncio.to_thread(self._evaluate, data, progress)
+        progress("saving", 92, {})
         version = await self.store.save_model(data, actor, evaluation)
         active = await self.store.active()
         return {
             "version": version,
-            "evaluation": evaluation,
+            "evaluation": summary(evaluation),  # the report: GET /api/admin/nlu/models/{v}/report
             "active": active.public() if active else None,
             "accuracy_change": _accuracy(evaluation) - _accuracy(active.evaluation) if active else None,
         }

@@ -44,8 +44,18 @@ async def admin_page(request: web.Request) -> web.StreamResponse:
 
 
 @staff("admin", page=True)
+async def intents_page(request: web.Request) -> web.StreamResponse:
+    return _page("intents.html")
+
+
+@staff("admin", page=True)
 async def dashboard_page(request: web.Request) -> web.StreamResponse:
     return _page("dashboard.html")
+
+
+@staff("admin", page=True)
+async def catalog_page(request: web.Request) -> web.StreamResponse:
+    return _page("catalog.html")
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -58,5 +68,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/console/login", login_page)
     app.router.add_get("/console/agent", agent_page)
     app.router.add_get("/console/admin", admin_page)
+    app.router.add_get("/console/catalog", catalog_page)
+    app.router.add_get("/console/intents", intents_page)
     app.router.add_get("/console/dashboard", dashboard_page)
     app.router.add_static("/console/static/", STATIC, show_index=False, follow_symlinks=False)

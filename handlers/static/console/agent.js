@@ -69,10 +69,73 @@
     const who = { citizen: "办事人", bot: "机器人", agent: `客服 ${e.agent || ""}`, system: "" }[e.role] || "";
     const li = el("li", { class: e.role, "data-entry": e.id });
     if (who) li.append(el("span", { class: "who" }, who));
+    if (e.role === "citizen") {
+      // 标注意图: its label is drawn by CSS from aria-label, so the line's text stays what the person said
+      li.append(el("button", { type: "button", class: "tag-intent", "aria-label": "标注意图",
+        title: "机器人没理解对？标出这句话应该是哪个意图", onclick: () => pickIntent(e, li) }));
+    }
     li.append(e.text);
     $("transcript").append(li);
     $("transcript").scrollTop = $("transcript").scrollHeight;
   }
+
+  // ---- 标注意图: the agent says which intent a line of the person's should have been ----
+  let intentsLoaded = null;
+  let tagging = null; // {entry, li}
+
+  async function loadIntents() {
+    const data = await api("/console/api/intents");
+    const things = data.intents.filter((i) => i.intent.startsWith("thing_"));
+    const other = data.intents.filter((i) => !i.intent.startsWith("thing_"));
+    const opt = (i) => el("option", { value: i.intent }, i.name);
+    $("intent-pick").replaceChildren(
+      el("option", { value: "" }, "请选择"),
+      el("optgroup", { label: "一件事" }, ...things.map(opt)),
+      el("optgroup", { label: "其他" }, ...other.map(opt))
+    );
+  }
+
+  async function pickIntent(e, li) {
+    tagging = { entry: e.id, li };
+    $("intent-said").textContent = e.text;
+    $("intent-status").textContent = "";
+    $("intent-form").hidden = false;
+    try {
+      intentsLoaded = intentsLoaded || loadIntents();
+      await intentsLoaded;
+    } catch (err) {
+      intentsLoaded = null;
+      $("intent-status").textContent = err.message;
+      return;
+    }
+    $("intent-pick").value = "";
+    $("intent-pick").focus();
+  }
+
+  $("intent-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const intent = $("intent-pick").value;
+    if (!tagging || !intent || !current) return;
+    try {
+      const data = await api(`/console/api/handovers/${current}/corrections`, {
+        method: "POST",
+        body: { entry: tagging.entry, intent },
+      });
+      tagging.li.classList.add("tagged");
+      const name = $("intent-pick").selectedOptions[0].textContent;
+      tagging.li.querySelector(".tag-intent").setAttribute("aria-label", `已标注：${name}`);
+      $("intent-status").textContent = data.message;
+    } catch (err) {
+      $("intent-status").textContent = err.message;
+      return;
+    }
+    $("intent-form").hidden = true;
+    tagging = null;
+  });
+  $("intent-cancel").addEventListener("click", () => {
+    $("intent-form").hidden = true;
+    tagging = null;
+  });
 
   function showCase(c) {
     const box = $("case");
@@ -99,6 +162,9 @@
     $("conv-meta").textContent = `${data.handover.reason_label} · ${data.handover.channel} · ${id}`;
     $("conv-status").textContent = "";
     $("transcript").replaceChildren();
+    $("intent-form").hidden = true;
+    $("intent-status").textContent = "";
+    tagging = null;
     data.transcript.forEach(addEntry);
     showCase(data.case);
     $("guide-text").textContent = "";
