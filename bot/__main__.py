@@ -66,6 +66,60 @@ def _admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    """Check the audit log's hash chain (seal what is not sealed yet first)."""
+    import asyncio
+
+    from bot.audit import seal, verify
+    from bot.db import make_engine
+
+    settings = get_settings()
+
+    async def go() -> dict[str, object]:
+        engine = make_engine(settings.database_url)
+        try:
+            while await seal(engine):
+                pass
+            return await verify(engine)
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(go())
+    print(json.dumps(result))
+    return 0 if result["broken_at"] is None else 1
+
+
+def _keys(args: argparse.Namespace) -> int:
+    """Data keys: a fresh one to put first in DATA_KEYS; reseal everything with the newest."""
+    import asyncio
+
+    from bot.crypto import new_key
+
+    if args.action == "new":
+        print(new_key())
+        return 0
+    from bot.db import make_engine
+    from bot.redis_client import make_redis
+    from bot.rekey import rotate_redis, rotate_sql
+
+    settings = get_settings()
+    vault = settings.vault()
+
+    async def go() -> dict[str, int]:
+        engine, redis = make_engine(settings.database_url), make_redis(settings.redis_url)
+        try:
+            tally = await rotate_sql(engine, vault)
+            tally.update(await rotate_redis(redis, vault))
+            return dict(tally)
+        finally:
+            await engine.dispose()
+            await redis.aclose()
+
+    print(json.dumps({"key": vault.key_id, "cipher": settings.data_cipher, "resealed": asyncio.run(go())},
+                     ensure_ascii=False))  # fmt: skip
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="辽宁“一件事一次办”助手")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=help_)
         p.add_argument("--host")
         p.add_argument("--port", type=int)
+        p.add_argument("--reuse-port", action="store_true", help="share the port with other serve processes")
     sub.add_parser("worker", help="run the background consumers")
     chat = sub.add_parser("chat", help="talk to the assistant in the terminal (stdin may be piped)")
     chat.add_argument("--user", default="terminal:local", help="who is talking (sessions are per user)")
@@ -85,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     cat.add_argument("files", nargs="*", type=Path, help="check only these guide files")
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "current"])
+    audit = sub.add_parser("audit", help="the audit log")
+    audit.add_argument("action", choices=["verify"])
+    keys = sub.add_parser("keys", help="data keys: a new one; reseal stored data with the newest")
+    keys.add_argument("action", choices=["new", "rotate"])
     admin = sub.add_parser("admin", help="console accounts (hotline agents, admins)")
     admin.add_argument("action", choices=["create-user", "set-password"])
     admin.add_argument("--username", required=True)
@@ -97,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
         return _catalog(args)
     if args.command == "admin":
         return _admin(args)
+    if args.command == "keys":
+        return _keys(args)
+    if args.command == "audit":
+        return _audit(args)
     # The launcher is the one place that reaches outside bot/: it starts the
     # composition root in handlers/ (see docs/architecture.md).
     from handlers.processes import run_command

@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     catalog_dir: Path = Field(ROOT / "catalog", description="folder of the guide YAML files")
     log_level: str = Field("INFO", description="logging level")
     worker_heartbeat_seconds: float = Field(5.0, description="how often a worker reports it is alive")
+    rate_person_per_10s: int = Field(
+        20, description="messages one person may send in 10 seconds; more: asked to slow down"
+    )
+    rate_address_per_second: int = Field(
+        30, description="requests one address may make per second to the citizen API and consoles (429 beyond)"
+    )
+    trusted_proxies: str = Field(
+        "", description="comma-separated addresses of reverse proxies whose X-Forwarded-For is believed"
+    )
     console_session_minutes: int = Field(480, description="a console login lasts this long (a working shift)")
     console_secure_cookie: bool = Field(
         False, description="console cookies only over HTTPS (true in production behind TLS)"
@@ -58,8 +67,14 @@ class Settings(BaseSettings):
     nlu_fallback_threshold: float = Field(0.3, description="below this confidence the intent is nlu_fallback")
     nlu_ambiguity_threshold: float = Field(0.1, description="top two closer than this: ask which one was meant")
     data_keys: SecretStr | None = Field(
-        None, description="Fernet keys for personal data at rest, comma-separated, newest first; unset: var/data.key"
+        None,
+        description="data keys (32 bytes, urlsafe-base64) for personal data at rest, newest first; unset: var/data.key",
     )
+    data_cipher: Literal["aes-gcm", "sm4-gcm"] = Field(
+        "aes-gcm", description="cipher of personal data at rest: AES-256-GCM, or SM4-GCM (国密)"
+    )
+    retain_days: int = Field(180, description="copies of decided applications and agents' summaries are kept this long")
+    retain_notice_days: int = Field(30, description="the contents of delivered notices are kept this long")
     session_ttl_days: float = Field(7.0, description="an untouched conversation (and its draft) is kept this long")
     user_lock_seconds: float = Field(30.0, description="longest a message may hold its person's queue")
     elicense_url: str | None = Field(
@@ -141,9 +156,16 @@ class Settings(BaseSettings):
         }
 
     def vault(self) -> Vault:
-        if self.data_keys is not None:
-            return Vault(self.data_keys.get_secret_value().split(","))
-        return key_file_vault(ROOT / "var" / "data.key")
+        keys = self.data_keys.get_secret_value() if self.data_keys is not None else None
+        return _vault(keys, self.data_cipher)
+
+
+@lru_cache(maxsize=16)
+def _vault(keys: str | None, cipher: str) -> Vault:
+    # built once per key set: every request seals and opens with it
+    if keys is not None:
+        return Vault(keys.split(","), cipher)
+    return key_file_vault(ROOT / "var" / "data.key", cipher)
 
 
 @lru_cache

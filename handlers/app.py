@@ -18,12 +18,15 @@ from handlers.console import login as console_login
 from handlers.console import oversight as console_oversight
 from handlers.console import pages as console_pages
 from handlers.keys import SERVICES
+from handlers.limits import limit_addresses
+from handlers.outages import outages
 from handlers.services import build_services
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or get_settings()
-    app = web.Application(client_max_size=1024 * 1024)
+    # outages first: a Redis or database outage anywhere, the limiter's included, is a polite 503
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[outages, limit_addresses])
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         services = await build_services(settings)

@@ -34,6 +34,7 @@ from bot.handover.desk import HandoverDesk
 from bot.handover.log import ConversationLog
 from bot.handover.phone import PhoneDraftBook
 from bot.handover.sweep import AgentHours, HandoverSweeper
+from bot.limits import PersonPace
 from bot.masking import mask_text
 from bot.messaging import WeChatMessages, WeChatPusher
 from bot.nlu.data import read_dir
@@ -283,6 +284,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
         phone_drafts=phone_drafts,
         contacts=contacts,
         metrics=counters,
+        pace=PersonPace(settings.rate_person_per_10s),
     )
     follower.start()
     return Services(

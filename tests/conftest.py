@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -53,13 +54,22 @@ def pytest_report_header() -> str:
     return f"database back ends under test: {', '.join(DB_KINDS)}"
 
 
-@pytest.fixture(params=DB_KINDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-        return
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[TestServer]:
+    """An aiohttp application (the app, a simulator) on a real loopback port for the block."""
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@contextmanager
+def pg_database(prefix: str = "lnyjs_test") -> Iterator[str]:
+    """A PostgreSQL database of the test's own, dropped afterwards."""
     assert PG_ADMIN is not None
-    name = f"lnyjs_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
@@ -67,6 +77,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(params=DB_KINDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    with pg_database() as url:
+        yield url
 
 
 @pytest.fixture
@@ -92,6 +111,9 @@ def settings(database_url: str, redis_url: str) -> Settings:
         catalog_dir=ROOT / "catalog",
         data_keys=SecretStr(Fernet.generate_key().decode()),
         quiet_hours="",  # pushes at any hour; the quiet-hours tests set their own
+        # scripted citizens answer faster than any person: the rate-limit tests set their own limits
+        rate_person_per_10s=100_000,
+        rate_address_per_second=100_000,
     )
 
 

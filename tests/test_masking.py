@@ -31,3 +31,18 @@ def test_ordinary_text_is_left_alone(text: str) -> None:
 def test_masking_keeps_length_so_offsets_still_point_right() -> None:
     text = "我叫张三丰，电话13912345678，身份证11010519491231002X"
     assert len(mask_text(text)) == len(text)
+
+
+def test_log_lines_are_masked_whatever_logged_them(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from bot.masking import MaskingFilter, mask_log_line
+
+    assert mask_log_line("id 210102199001011237 phone 13812345678 order GD20261123000001") == (
+        "id 210102********1237 phone 138****5678 order GD20261123000001"
+    )
+    logger = logging.getLogger("test.masking")
+    caplog.handler.addFilter(MaskingFilter())
+    with caplog.at_level(logging.INFO, logger="test.masking"):
+        logger.info("lookup for %s failed", "21010219900101123X")
+    assert "21010219900101123X" not in caplog.text and "210102********123X" in caplog.text

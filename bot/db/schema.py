@@ -40,6 +40,9 @@ audit_log = Table(
     Column("target", String(128), nullable=False, server_default=""),
     Column("detail", JSON, nullable=False, default=dict),
     Column("note", Text, nullable=False, server_default=""),
+    # a hash chain, filled in order by the worker (bot/audit.py): any later change breaks it
+    Column("prev_hash", String(64), nullable=True),
+    Column("row_hash", String(64), nullable=True),
 )
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
@@ -92,7 +95,7 @@ nlu_models = Table(
 )
 
 # Submitted applications (one per one-thing submission). ``form`` holds the
-# answers encrypted (Fernet): names, ID numbers, phones, addresses at rest.
+# answers encrypted (bot/crypto.py): names, ID numbers, phones, addresses at rest.
 applications = Table(
     "applications",
     metadata,
@@ -105,6 +108,7 @@ applications = Table(
     Column("form", Text, nullable=False),  # encrypted JSON: answers, commitments, materials
     Column("status", String(16), nullable=False, server_default="pending"),  # pending/accepted/rejected
     Column("number", String(32), nullable=True, unique=True),  # 申办编号, once the platform accepts
+    Column("erased_at", DateTime(timezone=True), nullable=True),  # our copy of the form erased (bot/privacy.py)
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

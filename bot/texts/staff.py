@@ -157,3 +157,6 @@ CATALOG_ELEMENTS = (
     ("35", "常见问题", "faq"),
     ("36", "监督电话", "supervise_phone"),
 )
+
+FORGET_BODY = "请给出要删除其个人信息的人（user：渠道标识，如 wechat:…）或他的一件申请（application），二选一"
+FORGET_DONE_BEFORE = "这个人的个人信息已经删除过了"
