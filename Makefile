@@ -37,11 +37,13 @@ run: setup
 test: setup rasa-setup browser-setup
 	$(PY) -m pytest
 
-bench: setup
+bench: setup rasa-setup
 	$(PY) -m bot.bench
 	$(PY) -m bot.nlu bench
 	$(PY) -m handlers.bench
 	$(PY) -m handlers.notify_bench
+	@test -f $(RASA_MODELS)/nlu.tar.gz || $(MAKE) rasa-train
+	$(PY) -m handlers.load_bench
 
 # The demo page's browser test drives Debian's Chromium (never a browser Playwright downloads);
 # a Chinese font makes its screenshots readable.

@@ -24,7 +24,7 @@ import time
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from bot.applications.ratings import FINISHED, LEVELS, Rated
 from bot.crypto import InvalidToken
@@ -34,7 +34,7 @@ from bot.outbox import RetryLater
 from bot.settings import Settings
 from bot.texts import standard as tx
 from bot.validators import id_card_problem
-from handlers.auth import error
+from handlers.auth import error, read_body
 from handlers.keys import SERVICES
 from handlers.services import Services
 
@@ -42,14 +42,22 @@ CHANNEL = "miniprogram"
 TOKEN_SECONDS = 7200
 
 
+def _encodable(text: str) -> str:
+    text.encode()  # JSON's \ud800 escapes carry lone surrogates, which no UTF-8 (nor an HMAC over it) can hold
+    return text
+
+
+Text = Annotated[str, AfterValidator(_encodable)]
+
+
 class IdentityVoucher(BaseModel):
     """辽事通's word for who is logged in (实名认证): HMAC-SHA256, hex, of
     ``"{id_number}|{name}|{issued_at}"`` under the key shared with 辽事通."""
 
-    name: str = Field(min_length=1, max_length=30)
-    id_number: str = Field(min_length=18, max_length=18)
+    name: Text = Field(min_length=1, max_length=30)
+    id_number: Text = Field(min_length=18, max_length=18)
     issued_at: int  # Unix seconds
-    signature: str = Field(min_length=64, max_length=64)
+    signature: Text = Field(min_length=64, max_length=64)
 
 
 class LoginIn(BaseModel):
@@ -186,8 +194,8 @@ def _services(request: web.Request) -> Services:
 
 async def _json(request: web.Request, model: type[BaseModel]) -> Any:
     try:
-        return model.model_validate(json.loads(await request.read() or b"null"))
-    except (ValueError, ValidationError):
+        return model.model_validate(json.loads(await read_body(request) or b"null"))
+    except (ValueError, ValidationError, RecursionError):  # RecursionError: absurdly nested JSON
         return None
 
 
@@ -196,7 +204,7 @@ def _claims(request: web.Request) -> dict[str, Any] | web.Response:
     if not token:
         return error(401, "login_required", tx.API_TOKEN_REQUIRED)
     try:
-        claims = json.loads(_services(request).settings.vault().decrypt(token, ttl=TOKEN_SECONDS))
+        claims = json.loads(_services(request).settings.vault().redeem(token, ttl=TOKEN_SECONDS))
     except (InvalidToken, ValueError):
         return error(401, "token_expired", tx.API_TOKEN_EXPIRED)
     return dict(claims)
@@ -211,7 +219,7 @@ def _user(request: web.Request) -> str | web.Response:
 def _voucher_problem(settings: Settings, v: IdentityVoucher) -> str | None:
     key = settings.liaoshitong_identity_key.get_secret_value().encode()
     expected = hmac.new(key, f"{v.id_number}|{v.name}|{v.issued_at}".encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, v.signature.lower()):
+    if not hmac.compare_digest(expected.encode(), v.signature.lower().encode()):  # str: ASCII only, else TypeError
         return tx.API_IDENTITY_SIGNATURE
     if abs(time.time() - v.issued_at) > settings.identity_voucher_max_age_seconds:
         return tx.API_IDENTITY_EXPIRED
@@ -241,7 +249,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     claims: dict[str, Any] = {"openid": session.get("unionid") or session["openid"], "iat": int(time.time())}
     if body.identity is not None:  # the token is encrypted: the identity stays unreadable to the client
         claims["verified"] = {"name": body.identity.name, "id_number": body.identity.id_number.upper()}
-    token = services.settings.vault().encrypt(json.dumps(claims, ensure_ascii=False))
+    token = services.settings.vault().issue(json.dumps(claims, ensure_ascii=False))
     out = LoginOut(token=token, expires_in=TOKEN_SECONDS, verified=body.identity is not None)
     return web.json_response(out.model_dump())
 
@@ -259,7 +267,7 @@ async def chat(request: web.Request) -> web.StreamResponse:
     result = await services.dialogue.turn(
         Inbound(user=user, channel=CHANNEL, text=body.text, choice=body.choice, metadata=metadata)
     )
-    cursor = await services.conversation_log.last_id(user)
+    cursor = result.cursor or await services.conversation_log.last_id(user)
     out = ChatOut(replies=result.replies, style=result.style, cursor=cursor)
     return web.json_response(out.model_dump(mode="json"))
 
@@ -273,7 +281,7 @@ async def updates(request: web.Request) -> web.StreamResponse:
     if isinstance(user, web.Response):
         return user
     after = request.query.get("after", "0")
-    if not CURSOR.match(after):
+    if not (after.isascii() and CURSOR.fullmatch(after)):  # CURSOR's \d and $ let other digits and a "\n" by
         return error(400, "bad_request", tx.API_CURSOR)
     log = _services(request).conversation_log
     loop = asyncio.get_running_loop()

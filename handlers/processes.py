@@ -8,9 +8,13 @@ import contextlib
 import logging
 import signal
 
+import uvloop
 from aiohttp import web
 
+from bot.audit import AuditSealer
 from bot.db.migrate import upgrade
+from bot.masking import MaskingFilter
+from bot.privacy import Retention
 from bot.settings import ROOT, Settings, get_settings
 from bot.worker import Consumer, run_worker
 from handlers.app import create_app
@@ -27,10 +31,11 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-async def _serve(settings: Settings, host: str, port: int, stop: asyncio.Event) -> None:
+async def _serve(settings: Settings, host: str, port: int, stop: asyncio.Event, reuse_port: bool = False) -> None:
     runner = web.AppRunner(create_app(settings), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    # reuse_port: several `serve` processes on one port, the kernel spreading connections among them
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     await site.start()
     log.info("serving on http://%s:%s", host, port)
     try:
@@ -55,6 +60,9 @@ async def _worker(settings: Settings, stop: asyncio.Event) -> None:
     if messages is not None:
         consumers.append(Consumer("wechat", messages.run))
     consumers.append(Consumer("handovers", services.handover_sweeper().run))
+    consumers.append(Consumer("audit", AuditSealer(services.db, services.redis).run))
+    retention = Retention(services.db, settings.vault(), settings.retain_days, settings.retain_notice_days)
+    consumers.append(Consumer("retention", retention.run))
     try:
         await run_worker(services.redis, consumers, heartbeat=settings.worker_heartbeat_seconds, stop=stop)
     finally:
@@ -127,7 +135,7 @@ async def _main(args: argparse.Namespace, settings: Settings) -> None:
         jobs.append(_simulators(settings, stop))
         settings = _with_simulators(settings)
     if args.command in ("serve", "run"):
-        jobs.append(_serve(settings, host, port, stop))
+        jobs.append(_serve(settings, host, port, stop, reuse_port=getattr(args, "reuse_port", False)))
     if args.command in ("worker", "run"):
         jobs.append(_worker(settings, stop))
     tasks = [asyncio.create_task(j) for j in jobs]
@@ -142,6 +150,8 @@ async def _main(args: argparse.Namespace, settings: Settings) -> None:
 def run_command(args: argparse.Namespace) -> int:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # personal data never reaches the logs in the clear
+        handler.addFilter(MaskingFilter())
     if args.command == "db":
         if args.action == "upgrade":
             upgrade(settings.database_url)
@@ -161,5 +171,5 @@ def run_command(args: argparse.Namespace) -> int:
 
         asyncio.run(chat(settings, args.user))
         return 0
-    asyncio.run(_main(args, settings))
+    uvloop.run(_main(args, settings))
     return 0

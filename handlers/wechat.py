@@ -15,10 +15,12 @@ customer-service messages (delivered by the WeChat sender, never dropped).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
 from typing import Any
+from xml.parsers import expat
 
 from aiohttp import web
 from wechatpy import parse_message
@@ -30,10 +32,12 @@ from wechatpy.utils import check_signature
 from bot.dialogue.messages import Inbound, Reply
 from bot.dialogue.messages import TextReply as EngineText
 from bot.messaging import SendRefused, queue_texts
-from bot.notify.delivery import note_seen
+from bot.notify.delivery import stage_seen
 from bot.outbox import RetryLater
 from bot.texts import standard as tx
+from handlers.auth import read_limited
 from handlers.keys import SERVICES
+from handlers.outages import is_outage, which
 from handlers.services import Services
 from integrations.asr import AsrUnavailable
 
@@ -77,11 +81,10 @@ async def receive(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     s = services.settings
     q = request.query
-    if request.content_length is not None and request.content_length > s.wechat_max_body_bytes:
-        return _bad(413, "body too large")
-    body = await request.content.read(s.wechat_max_body_bytes + 1)
-    if len(body) > s.wechat_max_body_bytes:
-        return _bad(413, "body too large")
+    body = await read_limited(request, s.wechat_max_body_bytes)  # the whole body, however it was chunked
+    if isinstance(body, web.Response):
+        log.warning("wechat callback refused (413): body too large")
+        return body
     if not all(q.get(k) for k in ("timestamp", "nonce")):
         return _bad(400, "missing parameters")
     crypto: WeChatCrypto | None = None
@@ -92,19 +95,31 @@ async def receive(request: web.Request) -> web.StreamResponse:
             crypto = WeChatCrypto(
                 s.wechat_token.get_secret_value(), s.wechat_aes_key.get_secret_value(), s.wechat_appid
             )
+            _check_shape(body)  # the envelope too: xmltodict would otherwise read its DTD
             xml = crypto.decrypt_message(body, q.get("msg_signature", ""), q["timestamp"], q["nonce"])
         else:
             check_signature(s.wechat_token.get_secret_value(), q.get("signature", ""), q["timestamp"], q["nonce"])
             xml = body.decode("utf-8")
+        _check_shape(xml)
         message = parse_message(xml)
+        # wechatpy converts MsgId and CreateTime only when read: read them now, a non-number is a 400
+        key = _dedup_key(message) if getattr(message, "source", None) else None
     except (InvalidSignatureException, InvalidAppIdException) as exc:
         return _bad(403, type(exc).__name__)
     except Exception as exc:  # wechatpy raises many raw types on garbage (ExpatError, KeyError, ValueError…)
-        return _bad(400, f"unreadable body: {type(exc).__name__}")
-    if not getattr(message, "source", None):
+        return _bad(400, f"unreadable body: {type(exc).__name__}: {str(exc)[:100]}")
+    if key is None:
         return _bad(400, "no sender")
 
-    text, answered_at = await _reply_text(services, message)
+    try:
+        text, answered_at = await _reply_text(services, message)
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        # Redis or the database away: a polite word now, rather than a 5xx that WeChat turns into
+        # “该公众号暂时无法提供服务” after three retries
+        log.warning("wechat message not handled, %s unavailable: %s", which(exc), type(exc).__name__)
+        text, answered_at = tx.WECHAT_UNAVAILABLE, int(time.time())
     if text == SUCCESS:
         return web.Response(text=SUCCESS)
     # the first answer's time, so that a retry gets the very same reply
@@ -116,10 +131,44 @@ async def receive(request: web.Request) -> web.StreamResponse:
     return web.Response(text=reply.render(), content_type="application/xml")
 
 
+def _check_shape(xml: str | bytes) -> None:
+    """WeChat sends one ``<xml>`` element of text fields and nothing else. A DTD (entity bombs, external
+    entities or an external DTD), an element inside a field or a field given twice is refused here, before
+    xmltodict and wechatpy read it: every field wechatpy hands on is then text, never a dict or a list."""
+    parser = expat.ParserCreate("utf-8")  # as xmltodict reads it: UTF-8, whatever the declaration says
+    path: list[str] = []
+    fields: set[str] = set()
+
+    def start(name: str, _attrs: Any) -> None:
+        path.append(name)
+        if len(path) == 1 and name != "xml":
+            raise ValueError(f"root element {name[:20]!r}, not xml")
+        if len(path) > 2:
+            raise ValueError(f"element inside field {path[1][:20]!r}")
+        if len(path) == 2:
+            if name in fields:
+                raise ValueError(f"field {name[:20]!r} given twice")
+            fields.add(name)
+
+    def dtd(*_args: Any) -> None:
+        raise ValueError("a DTD is not WeChat's")
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda _name: path.pop()
+    parser.StartDoctypeDeclHandler = dtd
+    parser.EntityDeclHandler = dtd
+    parser.Parse(xml.encode() if isinstance(xml, str) else xml, True)
+
+
 def _dedup_key(message: Any) -> str:
-    msg_id = getattr(message, "id", None)
-    ident = str(msg_id) if msg_id else f"{message.source}:{message.create_time.timestamp():.0f}"
-    return f"wx:msg:{ident}"
+    """Raises (ValueError, OverflowError…) unless MsgId, or else CreateTime, is a number."""
+    msg_id = message.id
+    if msg_id:
+        return f"wx:msg:{msg_id}"
+    created = message.create_time
+    if created is None:
+        raise ValueError("neither MsgId nor CreateTime")
+    return f"wx:msg:{message.source}:{created.timestamp():.0f}"
 
 
 async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
@@ -128,7 +177,12 @@ async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
     redis = services.redis
     vault = services.settings.vault()
     key = _dedup_key(message)
-    if not await redis.set(key, PENDING, nx=True, ex=DEDUP_SECONDS):
+    async with redis.pipeline(transaction=False) as pipe:  # one round trip: claim the message, note the visit
+        pipe.set(key, PENDING, nx=True, ex=DEDUP_SECONDS)
+        if message.type != "event":
+            stage_seen(pipe, f"{CHANNEL}:{message.source}")  # opens the 48-hour window
+        first, *_ = await pipe.execute()
+    if not first:
         # a retry: wait for the first delivery's answer (it may be in another process)
         loop = asyncio.get_running_loop()
         until = loop.time() + services.settings.wechat_reply_budget_seconds
@@ -139,17 +193,25 @@ async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
                 return str(first["text"]), int(first["at"])
             await asyncio.sleep(0.05)
         return SUCCESS, int(time.time())
-    await _note_following(services, message)
-    if message.type != "event":
-        await note_seen(services.redis, f"{CHANNEL}:{message.source}")  # opens the 48-hour window
-    inbound = _inbound(message)
-    if isinstance(inbound, str):
-        answer = inbound
-    else:
-        answer = await _answer(services, inbound)
+    try:
+        await _note_following(services, message)
+        inbound = _inbound(message)
+        answer = inbound if isinstance(inbound, str) else await _answer(services, inbound)
+    except Exception:
+        # not answered: a retry of this message must run it afresh, not wait for an answer that never comes
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(redis.delete(key), 0.5)
+        raise
     answered_at = int(time.time())
     stored = vault.encrypt(json.dumps({"text": answer, "at": answered_at}, ensure_ascii=False))
-    await redis.set(key, stored, ex=DEDUP_SECONDS)
+    try:
+        await redis.set(key, stored, ex=DEDUP_SECONDS)
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        # the turn is done: its answer must reach the person (a “please send again” would have the
+        # message read twice); only a retry of it would now wait in vain
+        log.warning("wechat reply not kept for retries, redis unavailable: %s", type(exc).__name__)
     return answer, answered_at
 
 
@@ -197,7 +259,15 @@ async def _answer(services: Services, inbound: Inbound) -> str:
         return SUCCESS
     texts = _split(replies)
     if len(texts) > 1:
-        await _queue_customer_service(services, inbound.user, texts[1:])
+        try:
+            await _queue_customer_service(services, inbound.user, texts[1:])
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            # the turn is done (its session saved): what fits now, and how to see the rest; a “please
+            # send it again” would have the message read a second time
+            log.warning("wechat overflow not queued, %s unavailable: %s", which(exc), type(exc).__name__)
+            return texts[0] + "\n" + tx.WECHAT_REST_LATER
         return texts[0] + "\n" + tx.WECHAT_MORE_FOLLOWS
     return texts[0] if texts else SUCCESS
 

@@ -38,10 +38,26 @@ class Inbox:
 
     async def take(self, user: str) -> list[dict[str, Any]]:
         """Every waiting notice, oldest first, removed from the inbox."""
-        key = self._key(user)
-        stored = await self.redis.hgetall(key)
+        return await self.take_peeked(user, await self.redis.hgetall(self._key(user)))
+
+    def peek(self, pipe: Any, user: str) -> None:
+        """Read the inbox on a pipeline the caller runs; hand its result to ``take_peeked``."""
+        pipe.hgetall(self._key(user))
+
+    async def take_peeked(self, user: str, stored: dict[Any, Any]) -> list[dict[str, Any]]:
+        """The notices read by ``peek``, removed from the inbox (only those: one that came since stays)."""
         if not stored:
             return []
-        await self.redis.hdel(key, *stored.keys())
+        await self.redis.hdel(self._key(user), *stored.keys())
+        return self.opened(stored)
+
+    def opened(self, stored: dict[Any, Any]) -> list[dict[str, Any]]:
+        """The notices read by ``peek``, oldest first (still in the inbox: see ``stage_remove``)."""
         ordered = sorted(stored.items(), key=lambda kv: int(kv[0]))
         return [json.loads(self.vault.decrypt(v if isinstance(v, str) else v.decode())) for _, v in ordered]
+
+    def stage_remove(self, pipe: Any, user: str, stored: dict[Any, Any]) -> None:
+        """Remove the notices read by ``peek`` on a pipeline the caller runs: with the turn that showed
+        them, so that a turn that fails leaves them for the next."""
+        if stored:
+            pipe.hdel(self._key(user), *stored.keys())

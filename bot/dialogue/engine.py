@@ -33,6 +33,7 @@ from bot.dialogue.messages import Inbound, Reply, TurnResult
 from bot.dialogue.say import Say, spoken_groups
 from bot.dialogue.session import Awaiting, Commitment, Draft, Session, VerifiedIdentity
 from bot.dialogue.storage import SessionStore, UserQueue
+from bot.handover.log import CURSOR
 from bot.handover.phone import CodeLocked
 from bot.masking import mask_text, mask_value
 from bot.shared_data import SharedDataUnavailable, SharedRecord
@@ -81,6 +82,14 @@ class RatingsPort(Protocol):
 class Notices(Protocol):
     async def take(self, user: str) -> list[dict[str, Any]]: ...
 
+    def peek(self, pipe: Any, user: str) -> None: ...
+
+    async def take_peeked(self, user: str, stored: dict[Any, Any]) -> list[dict[str, Any]]: ...
+
+    def opened(self, stored: dict[Any, Any]) -> list[dict[str, Any]]: ...
+
+    def stage_remove(self, pipe: Any, user: str, stored: dict[Any, Any]) -> None: ...
+
 
 class Desk(Protocol):
     """The queue for hotline agents (``bot/handover/desk.py``)."""
@@ -98,6 +107,8 @@ class Transcript(Protocol):
     async def append(self, user: str, role: Any, text: str, pushed: bool = False, agent: str = "") -> str: ...
 
     async def record_turn(self, user: str, said: str, answer: str, pushed: bool = False) -> None: ...
+
+    def stage_turn(self, pipe: Any, user: str, said: str, answer: str, pushed: bool = False) -> None: ...
 
 
 class Pusher(Protocol):
@@ -117,6 +128,16 @@ class Metrics(Protocol):
     """Per-day counters of what happens (``bot/analytics/counters.py``): the admins' dashboard."""
 
     async def record(self, events: list[str], user: str | None = None) -> None: ...
+
+    def stage(self, pipe: Any, events: list[str], user: str | None = None) -> None: ...
+
+
+class Pace(Protocol):
+    """How many messages one person may send in a while (``bot/limits.py``)."""
+
+    def stage(self, pipe: Any, user: str) -> None: ...
+
+    def allows(self, count: Any) -> bool: ...
 
 
 class PhoneDrafts(Protocol):
@@ -153,13 +174,28 @@ class Engine:
     phone_drafts: PhoneDrafts | None = None
     contacts: Contacts | None = None
     metrics: Metrics | None = None
+    pace: Pace | None = None
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         return (await self.turn(msg)).replies
 
     async def turn(self, msg: Inbound) -> TurnResult:
-        async with self.queue.turn(msg.user):
-            session = await self.sessions.load(msg.user, msg.channel)
+        # two round trips to Redis in all: taking the turn with reading the session and the inbox;
+        # saving the session with the log, the counters and letting the next message in
+        along = [lambda pipe: self.sessions.stage_load(pipe, msg.user)]
+        if self.pace is not None:
+            along.append(lambda pipe: self.pace.stage(pipe, msg.user))  # type: ignore[union-attr]
+        if self.inbox is not None:
+            along.append(lambda pipe: self.inbox.peek(pipe, msg.user))  # type: ignore[union-attr]
+        async with self.queue.turn(msg.user, along) as held:
+            raw, *peeked = held.peeked
+            session = self.sessions.parse(raw, msg.user, msg.channel)
+            if self.pace is not None:
+                count, _ = peeked.pop(0), peeked.pop(0)
+                if not self.pace.allows(count):  # a flood (a script, a stuck key): answered, not run
+                    await self.sessions.save(session, [lambda pipe: self.queue.stage_release(pipe, held)])
+                    return TurnResult(replies=[Say(session).text_reply(texts_for(session.style).TOO_FAST)],
+                                      style=session.style)  # fmt: skip
             session.channel = msg.channel
             if msg.spoken:
                 session.style = "voice"  # keys and digits read aloud: nothing else works on a phone line
@@ -171,22 +207,36 @@ class Engine:
             verified = msg.metadata.get("verified")
             if isinstance(verified, dict):
                 session.verified = VerifiedIdentity.model_validate(verified)  # the channel checked the voucher
+            said = _said(msg)
+            release = [lambda pipe: self.queue.stage_release(pipe, held)]
             if session.agent is not None:
                 # a hotline agent has the conversation: the bot stays silent, the agent reads it live
-                await self.sessions.save(session)
-                if self.log is not None:
-                    await self.log.append(msg.user, "citizen", _said(msg))
-                return TurnResult(replies=[], style=session.style)
+                written = await self.sessions.save(session, [*self._along(msg.user, said, [], []), *release])
+                return TurnResult(replies=[], style=session.style, cursor=_cursor(written))
             turn = Turn(self, session, msg)
-            if self.inbox is not None:
-                turn.notices(await self.inbox.take(msg.user))
+            shown: list[Callable[[Any], None]] = []
+            if self.inbox is not None and peeked and peeked[0]:
+                stored, inbox = peeked[0], self.inbox
+                turn.notices(inbox.opened(stored))
+                shown.append(lambda pipe: inbox.stage_remove(pipe, msg.user, stored))  # gone only with the save
             await turn.run()
             replies = turn.say.finish()
             session.last_replies = [r.model_dump() for r in replies]
-            await self.sessions.save(session)
-            await self._record(msg.user, _said(msg), replies)
-            await self._count(msg.user, ["turn", f"channel:{msg.channel}", *turn.events])
-            return TurnResult(replies=replies, style=session.style)
+            events = ["turn", f"channel:{msg.channel}", *turn.events]
+            along = [*self._along(msg.user, said, replies, events), *shown, *release]
+            written = await self.sessions.save(session, along)
+            return TurnResult(replies=replies, style=session.style, cursor=_cursor(written))
+
+    def _along(self, user: str, said: str, replies: list[Reply], events: list[str]) -> list[Callable[[Any], None]]:
+        """What a turn writes beside the session: the conversation's log, the day's counters."""
+        stages: list[Callable[[Any], None]] = []
+        log, metrics = self.log, self.metrics
+        if log is not None:
+            answer = "\n".join(r.text for r in replies)
+            stages.append(lambda pipe: log.stage_turn(pipe, user, said, answer))
+        if metrics is not None and events:
+            stages.append(lambda pipe: metrics.stage(pipe, events, user))
+        return stages
 
     async def _count(self, user: str | None, events: list[str]) -> None:
         if self.metrics is not None and events:
@@ -1552,6 +1602,12 @@ def _without_footer(stored: dict[str, Any], footer: str) -> Reply:
 
 def _masked(f: FormField, value: object) -> str:
     return mask_value(f.type.value, value) if f.type in PERSONAL_TYPES else mask_text(str(value))
+
+
+def _cursor(written: list[Any]) -> str | None:
+    """The conversation log's newest id among what a turn wrote (XADD answers ``<ms>-<seq>``)."""
+    ids = [w for w in written if isinstance(w, str | bytes) and CURSOR.match(w.decode() if isinstance(w, bytes) else w)]
+    return (ids[-1].decode() if isinstance(ids[-1], bytes) else ids[-1]) if ids else None
 
 
 def _said(msg: Inbound) -> str:

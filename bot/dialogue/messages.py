@@ -95,3 +95,4 @@ class TurnResult(BaseModel):
     model_config = ConfigDict(frozen=True)
     replies: list[Reply]
     style: Literal["standard", "elderly", "voice"]
+    cursor: str | None = None  # the conversation log's position after this turn (pages follow it from there)

@@ -36,6 +36,9 @@ class Say:
     def elderly(self) -> bool:
         return self.session.style in ("elderly", "voice")
 
+    def text_reply(self, template: str, **values: object) -> TextReply:
+        return TextReply(text=template.format(**values) if values else template)
+
     def text(self, template: str, **values: object) -> None:
         self.replies.append(TextReply(text=template.format(**values) if values else template))
 

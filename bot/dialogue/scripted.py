@@ -35,31 +35,7 @@ class Citizen:
 
     def answer_for(self, replies: list[Reply], thing: OneThing) -> str | None:
         """What a cooperative applicant says next; None when the application is in."""
-        last = replies[-1]
-        text = "\n".join(r.text for r in replies)
-        if standard.SUBMITTED in text or standard.SUBMIT_FAILED in text:
-            return None
-        if isinstance(last, FieldPrompt):
-            if last.field_id in self.overrides:
-                return self.overrides[last.field_id]
-            f = next(f for f in thing.form.fields if f.id == last.field_id)
-            if f.type == "attachment":
-                return "跳过" if f.required is False else "已上传 材料照片.jpg"
-            if f.type == "date" and f.not_past:
-                soon = date.today() + timedelta(days=30)
-                return f"{soon.year}年{soon.month}月{soon.day}日"
-            if last.options:
-                labels = [o.label for o in last.options]
-                return f.example if f.example in labels else labels[0]
-            return f.example
-        if isinstance(last, ChoicesReply):
-            payloads = [o.payload for o in last.options]
-            for wanted in ("start", "yes", "ok", "submit", "self"):
-                if wanted in payloads:
-                    return str(payloads.index(wanted) + 1)
-        if "我承诺" in last.text:
-            return "我承诺"
-        return None
+        return cooperative_answer(replies, thing, self.overrides)
 
     async def complete(self, thing: OneThing, opening: str, limit: int = 80) -> None:
         replies = await self.say(opening)
@@ -69,3 +45,33 @@ class Citizen:
                 return
             replies = await self.say(answer)
         raise AssertionError(f"no submission after {limit} turns:\n{self.dump()}")
+
+
+def cooperative_answer(replies: list[Reply], thing: OneThing, overrides: dict[str, str] | None = None) -> str | None:
+    """What a cooperative applicant says to these replies (a field's example, the agreeing choice,
+    “我承诺”); None when the application is in (or there is nothing to answer)."""
+    last = replies[-1]
+    text = "\n".join(r.text for r in replies)
+    if standard.SUBMITTED in text or standard.SUBMIT_FAILED in text:
+        return None
+    if isinstance(last, FieldPrompt):
+        if overrides and last.field_id in overrides:
+            return overrides[last.field_id]
+        f = next(f for f in thing.form.fields if f.id == last.field_id)
+        if f.type == "attachment":
+            return "跳过" if f.required is False else "已上传 材料照片.jpg"
+        if f.type == "date" and f.not_past:
+            soon = date.today() + timedelta(days=30)
+            return f"{soon.year}年{soon.month}月{soon.day}日"
+        if last.options:
+            labels = [o.label for o in last.options]
+            return f.example if f.example in labels else labels[0]
+        return f.example
+    if isinstance(last, ChoicesReply):
+        payloads = [o.payload for o in last.options]
+        for wanted in ("start", "yes", "ok", "submit", "self"):
+            if wanted in payloads:
+                return str(payloads.index(wanted) + 1)
+    if "我承诺" in last.text:
+        return "我承诺"
+    return None

@@ -13,18 +13,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 
 from bot.crypto import Vault
 from bot.dialogue.session import Session
 
-_DRAW = """
+# Draw a number and, when nobody is ahead (the common case), take the turn at once: one round trip.
+_ENTER = """
 local ticket = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('SET', ARGV[2] .. ticket, 1, 'PX', ARGV[3])
-return ticket
+local serving = tonumber(redis.call('GET', KEYS[2]) or '0')
+while serving < ticket - 1 do
+  if redis.call('EXISTS', ARGV[2] .. (serving + 1)) == 1 then break end
+  serving = serving + 1
+end
+redis.call('SET', KEYS[2], serving, 'PX', ARGV[1])
+if serving == ticket - 1 then return ticket end
+return -ticket
 """
 
 # Advance past dead tickets; 1 when ARGV[1] may run now.
@@ -53,33 +63,70 @@ def user_key(user: str) -> str:
     return hashlib.sha256(user.encode()).hexdigest()[:24]
 
 
+@dataclass
+class Held:
+    """A turn of one person's queue, held."""
+
+    user: str
+    ticket: int
+    peeked: list[Any]  # what ``along`` read, once the turn was ours
+    released: bool = False
+
+
 class UserQueue:
     def __init__(self, redis: Redis, hold_seconds: float = 30.0, alive_seconds: float = 5.0) -> None:
         self.redis = redis
         self.hold_ms = int(hold_seconds * 1000)
         self.alive_ms = int(alive_seconds * 1000)
         self.keep_ms = 24 * 3600 * 1000  # counters outlive any plausible gap between messages
-        self._draw = redis.register_script(_DRAW)
+        self._enter = redis.register_script(_ENTER)
         self._turn = redis.register_script(_TURN)
         self._done = redis.register_script(_DONE)
 
     @contextlib.asynccontextmanager
-    async def turn(self, user: str) -> AsyncIterator[int]:
-        base = f"q:{user_key(user)}"
+    async def turn(self, user: str, along: Sequence[Callable[[Any], None]] = ()) -> AsyncIterator[Held]:
+        """Hold the person's queue. ``along``: reads queued behind taking the turn on the same
+        pipeline (the session, the inbox): when nobody is ahead, as is usual, they are read in
+        the same round trip, after the turn is ours; else read again once it is."""
+        base = f"q:{{{user_key(user)}}}"  # a hash tag: the person's keys share one Redis Cluster slot
         alive = f"{base}:alive:"
-        ticket = int(await self._draw(keys=[f"{base}:ticket"], args=[self.keep_ms, alive, self.alive_ms]))
-        keeper = asyncio.create_task(self._keep_alive(f"{alive}{ticket}"))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            await self._enter(
+                keys=[f"{base}:ticket", f"{base}:serving"], args=[self.keep_ms, alive, self.alive_ms], client=pipe
+            )
+            for stage in along:
+                stage(pipe)
+            entered, *peeked = await pipe.execute()
+        held = Held(user, abs(int(entered)), peeked)
+        keeper = asyncio.create_task(self._keep_alive(f"{alive}{held.ticket}"))
         try:
-            delay = 0.005
-            while not await self._turn(keys=[f"{base}:serving"], args=[ticket, alive, self.keep_ms]):
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.05)
-            yield ticket
+            if int(entered) < 0:
+                delay = 0.005
+                while not await self._turn(keys=[f"{base}:serving"], args=[held.ticket, alive, self.keep_ms]):
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 0.05)
+                if along:
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        for stage in along:
+                            stage(pipe)
+                        held.peeked = await pipe.execute()
+            yield held
+        except BaseException:
+            held.released = False  # whatever was queued may not have run: release for sure
+            raise
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
-            await self._done(keys=[f"{base}:serving"], args=[ticket, alive, self.keep_ms])
+            if not held.released:
+                await self._done(keys=[f"{base}:serving"], args=[held.ticket, alive, self.keep_ms])
+
+    def stage_release(self, pipe: Any, held: Held) -> None:
+        """Let the next message of this person in, from a pipeline the caller runs (after its writes)."""
+        base = f"q:{{{user_key(held.user)}}}"
+        pipe.scripts.add(self._done)  # loaded first if the server lost it (a restart)
+        pipe.evalsha(self._done.sha, 1, f"{base}:serving", held.ticket, f"{base}:alive:", self.keep_ms)
+        held.released = True
 
     async def _keep_alive(self, key: str) -> None:
         # Stops refreshing after the longest allowed hold: a hung handler releases the queue.
@@ -100,13 +147,33 @@ class SessionStore:
         return f"sess:{user_key(user)}"
 
     async def load(self, user: str, channel: str) -> Session:
-        raw = await self.redis.get(self._key(user))
+        return self._session(await self.redis.get(self._key(user)), user, channel)
+
+    def _session(self, raw: Any, user: str, channel: str) -> Session:
         if raw is None:
             return Session(user=user, channel=channel)
         return Session.model_validate_json(self.vault.decrypt(raw.decode() if isinstance(raw, bytes) else raw))
 
-    async def save(self, session: Session) -> None:
-        await self.redis.set(self._key(session.user), self.vault.encrypt(session.model_dump_json()), ex=self.ttl)
+    async def save(self, session: Session, along: Sequence[Callable[[Any], None]] = ()) -> list[Any]:
+        """Store the session; ``along``: more writes of the same turn, queued on the same pipeline
+        (the conversation's log, the day's counters, releasing the queue): one round trip for all.
+        → what each queued command answered, after the session's own."""
+        sealed = self.vault.encrypt(session.model_dump_json())
+        if not along:
+            await self.redis.set(self._key(session.user), sealed, ex=self.ttl)
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._key(session.user), sealed, ex=self.ttl)
+            for stage in along:
+                stage(pipe)
+            return list(await pipe.execute())[1:]
+
+    def stage_load(self, pipe: Any, user: str) -> None:
+        """Read the session on a pipeline the caller runs; hand the result to ``parse``."""
+        pipe.get(self._key(user))
+
+    def parse(self, raw: Any, user: str, channel: str) -> Session:
+        return self._session(raw, user, channel)
 
     async def forget(self, user: str) -> None:
         await self.redis.delete(self._key(user))

@@ -63,11 +63,14 @@ class ConversationLog:
         if not said and not answer:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
-            if said:
-                self.stage(pipe, user, "citizen", said)
-            if answer:
-                self.stage(pipe, user, "bot", answer, pushed=pushed)
+            self.stage_turn(pipe, user, said, answer, pushed)
             await pipe.execute()
+
+    def stage_turn(self, pipe: Any, user: str, said: str, answer: str, pushed: bool = False) -> None:
+        if said:
+            self.stage(pipe, user, "citizen", said)
+        if answer:
+            self.stage(pipe, user, "bot", answer, pushed=pushed)
 
     async def history(self, user: str, count: int = 200) -> list[Entry]:
         rows = await self.redis.xrevrange(self.key(user), count=count)

@@ -60,6 +60,11 @@ async def note_seen(redis: Redis, user: str) -> None:
     await redis.set(seen_key(user), "1", ex=WINDOW_SECONDS)
 
 
+def stage_seen(pipe: Any, user: str) -> None:
+    """``note_seen`` on a pipeline the caller runs."""
+    pipe.set(seen_key(user), "1", ex=WINDOW_SECONDS)
+
+
 @dataclass(frozen=True)
 class Notice:
     row_id: int
