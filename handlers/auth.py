@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 
@@ -21,3 +23,13 @@ async def read_limited(request: web.Request, limit: int) -> bytes | web.Response
             return body
         body += chunk
     return too_large
+
+
+async def read_body(request: web.Request) -> bytes:
+    """``request.read()``, but its 413 (over the app's ``client_max_size``) is JSON like every other API error."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        limit = request.client_max_size
+        body = json.dumps({"error": "too_large", "message": f"body over {limit} bytes"})
+        raise web.HTTPRequestEntityTooLarge(limit, text=body, content_type="application/json") from exc

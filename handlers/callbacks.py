@@ -25,6 +25,7 @@ from integrations.platform import signature_ok
 log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024
+MAX_SEQ = 2**31 - 1  # seq is stored in 32-bit INTEGER columns: beyond that the database errs
 
 
 class PlatformEvent(BaseModel):
@@ -33,7 +34,7 @@ class PlatformEvent(BaseModel):
     item: str = Field(min_length=1, max_length=48)
     status: Literal["已受理", "审批中", "需补正", "已办结", "不予受理"]
     note: str = Field(default="", max_length=2000)
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, le=MAX_SEQ)
     at: str = ""
     detail: dict[str, Any] = {}
 
@@ -50,7 +51,7 @@ async def platform_status(request: web.Request) -> web.StreamResponse:
         return error(401, "bad_signature", "signature does not match or is too old")
     try:
         event = PlatformEvent.model_validate(json.loads(body))
-    except (ValueError, ValidationError) as exc:
+    except (ValueError, ValidationError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
         log.warning("platform callback refused: malformed (%s)", type(exc).__name__)
         return error(400, "malformed", "not a status event")
     taken = await services.progress.apply(
@@ -81,8 +82,15 @@ async def hotline_status(request: web.Request) -> web.StreamResponse:
         log.warning("12345 callback refused: %s (from %s)", exc, request.remote)
         status = 400 if str(exc).startswith("payload") else 401
         return error(status, "bad_callback", "not a genuine, fresh 12345 callback")
+    except RecursionError:  # signed, but JSON nested past Python's limit: verify_callback lets that through
+        log.warning("12345 callback refused: payload nested too deeply (from %s)", request.remote)
+        return error(400, "bad_callback", "not a genuine, fresh 12345 callback")
+    seq = int(event["seq"])
+    if not 1 <= seq <= MAX_SEQ:
+        log.warning("12345 callback refused: seq %s out of range", seq)
+        return error(400, "bad_callback", "not a genuine, fresh 12345 callback")
     result = "；".join(x for x in (event.get("result"), event.get("feedback")) if x)
-    order = await services.work_orders.move(event["external_id"], event["status"], int(event["seq"]), result)
+    order = await services.work_orders.move(event["external_id"], event["status"], seq, result)
     if order is None:
         if not await services.work_orders.exists(event["external_id"]):
             log.warning("12345 callback for unknown work order %s", event["external_id"])

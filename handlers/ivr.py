@@ -137,7 +137,7 @@ def _parse(body: bytes) -> TurnIn | str:
     """The turn, or what is wrong with it (for a 400)."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return "body is not JSON (UTF-8)"
     try:
         return TurnIn.model_validate(data)

@@ -173,7 +173,7 @@ def verify_signature(
         age = abs((time.time() if now is None else now) - float(stamp))
     except ValueError:
         raise BadCallback("timestamp is not a number") from None
-    if age > max_age:
+    if not age <= max_age:  # written so that NaN (never fresh) is refused too
         raise BadCallback(f"timestamp {age:.0f}s away from now")
     if not hmac.compare_digest(sign(secret, stamp, body), given):
         raise BadCallback("bad signature")

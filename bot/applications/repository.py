@@ -4,13 +4,14 @@ progress questions."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.applications.ports import Platform, PlatformUnavailable
@@ -48,6 +49,13 @@ def application_payload(thing: OneThing, draft: Draft) -> dict[str, Any]:
     }
 
 
+def application_id(user: str, draft: Draft) -> str:
+    """One draft, one application (its id is also the platform's Idempotency-Key): a submission whose
+    answer was lost is confirmed again and must not apply twice. Each draft has a random id of its own
+    (``consent_id``), so two applications of one person with equal answers stay apart."""
+    return hashlib.sha256(f"{user}|{draft.thing}|{draft.consent_id}".encode()).hexdigest()[:32]
+
+
 class ApplicationRepository:
     def __init__(
         self,
@@ -67,27 +75,41 @@ class ApplicationRepository:
         wrong = form.problems(thing, draft)
         if wrong:
             raise IncompleteApplication(wrong)
-        app_id = uuid.uuid4().hex
         payload = application_payload(thing, draft)
+        app_id = application_id(session.user, draft)
         sealed = self.vault.encrypt(json.dumps(payload, ensure_ascii=False))
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(applications).values(
-                    id=app_id,
-                    user_key=user_key(session.user),
-                    user_ref=self.vault.encrypt(session.user),
-                    channel=session.channel,
-                    thing_id=thing.id,
-                    catalog_version=thing.version,
-                    form=sealed,
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    insert(applications).values(
+                        id=app_id,
+                        user_key=user_key(session.user),
+                        user_ref=self.vault.encrypt(session.user),
+                        channel=session.channel,
+                        thing_id=thing.id,
+                        catalog_version=thing.version,
+                        form=sealed,
+                    )
                 )
-            )
-            await conn.execute(
-                insert(application_items),
-                [{"application_id": app_id, "item_key": k, "status": WAITING} for k in payload["items"]],
-            )
-            await conn.execute(insert(outbox).values(kind="submit", ref=app_id, next_at=datetime.now(UTC)))
+                await conn.execute(
+                    insert(application_items),
+                    [{"application_id": app_id, "item_key": k, "status": WAITING} for k in payload["items"]],
+                )
+                await conn.execute(insert(outbox).values(kind="submit", ref=app_id, next_at=datetime.now(UTC)))
+        except IntegrityError:
+            if not await self._stored(app_id, session.user):
+                raise
+            # stored before, and the answer lost: Redis restarted or the process died before the
+            # session without the draft was saved, so the person confirmed once more
+            log.warning("application %s was stored already: not stored twice", app_id)
         return app_id
+
+    async def _stored(self, app_id: str, user: str) -> bool:
+        async with self.engine.connect() as conn:
+            found = await conn.execute(
+                select(applications.c.id).where(applications.c.id == app_id, applications.c.user_key == user_key(user))
+            )
+            return found.first() is not None
 
     async def progress(self, user: str, number: str | None = None) -> list[dict[str, Any]]:
         # only the person's own applications, also when asked by number

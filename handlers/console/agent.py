@@ -34,7 +34,7 @@ from bot.masking import mask_text
 from bot.texts import staff as tx
 from bot.texts import standard as citizen_tx
 from bot.validators import mobile_problem
-from handlers.auth import error
+from handlers.auth import error, read_body
 from handlers.console.guard import STAFF, Handler, staff
 from handlers.keys import SERVICES
 from handlers.services import Services
@@ -64,8 +64,8 @@ class PhoneDraftIn(BaseModel):
 
 async def _body(request: web.Request, model: type[BaseModel]) -> Any:
     try:
-        return model.model_validate(json.loads(await request.read() or b"null"))
-    except (ValueError, ValidationError):
+        return model.model_validate(json.loads(await read_body(request) or b"null"))
+    except (ValueError, ValidationError, RecursionError):  # RecursionError: absurdly nested JSON
         return None
 
 
@@ -243,7 +243,7 @@ async def live(request: web.Request) -> web.StreamResponse:
                 continue
             try:
                 said = SayIn.model_validate(json.loads(msg.data).get("say", {}))
-            except (ValueError, ValidationError, AttributeError):
+            except (ValueError, ValidationError, AttributeError, RecursionError):  # Recursion: absurdly nested
                 await ws.send_json({"type": "error", "message": tx.MESSAGE_BODY})
                 continue
             await _say(request, h, said.text.strip())

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from bot.handover.log import CURSOR
 from bot.masking import mask_text
 from bot.texts import staff as tx
-from handlers.auth import error
+from handlers.auth import error, read_body
 from handlers.console.agent import HANDOVER, mine
 from handlers.console.guard import STAFF, staff
 from handlers.keys import SERVICES
@@ -50,8 +50,8 @@ async def correct(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     h = request[HANDOVER]
     try:
-        body = CorrectionIn.model_validate(json.loads(await request.read() or b"null"))
-    except (ValueError, ValidationError):
+        body = CorrectionIn.model_validate(json.loads(await read_body(request) or b"null"))
+    except (ValueError, ValidationError, RecursionError):  # RecursionError: absurdly nested JSON
         return error(400, "bad_request", tx.CORRECTION_BODY)
     if not CURSOR.match(body.entry) or body.entry == "0":
         return error(400, "bad_request", tx.CORRECTION_BODY)

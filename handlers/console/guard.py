@@ -31,7 +31,10 @@ def same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser's cross-site request (those carry Origin); the CSRF token still must match
-    return urlparse(origin).netloc == request.host
+    try:
+        return urlparse(origin).netloc == request.host
+    except ValueError:  # not a URL at all (e.g. a broken [IPv6] host): certainly not this host
+        return False
 
 
 def csrf_ok(request: web.Request, session: StaffSession) -> bool:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from bot.audit import audit
 from bot.texts import staff as tx
-from handlers.auth import error
+from handlers.auth import error, read_body
 from handlers.console.guard import COOKIE, STAFF, same_origin, sessions, staff
 from handlers.keys import SERVICES
 
@@ -29,8 +29,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not same_origin(request):
         return error(403, "csrf", tx.CSRF_FAILED)  # login CSRF: another site logging a browser in
     try:
-        body = LoginIn.model_validate(json.loads(await request.read() or b"null"))
-    except (ValueError, ValidationError):
+        body = LoginIn.model_validate(json.loads(await read_body(request) or b"null"))
+    except (ValueError, ValidationError, RecursionError):  # RecursionError: absurdly nested JSON
         return error(400, "bad_request", tx.LOGIN_BODY)
     services = request.app[SERVICES]
     store = sessions(request)
