@@ -32,7 +32,7 @@ from bot.dialogue.fields import Parsed, extra_values, parse_value, pick_option, 
 from bot.dialogue.messages import Inbound, Reply, TurnResult
 from bot.dialogue.say import Say, spoken_groups
 from bot.dialogue.session import Awaiting, Commitment, Draft, Session, VerifiedIdentity
-from bot.dialogue.storage import SessionStore, UserQueue
+from bot.dialogue.storage import Held, SessionStore, UserQueue
 from bot.handover.log import CURSOR
 from bot.handover.phone import CodeLocked
 from bot.masking import mask_text, mask_value
@@ -193,7 +193,7 @@ class Engine:
             if self.pace is not None:
                 count, _ = peeked.pop(0), peeked.pop(0)
                 if not self.pace.allows(count):  # a flood (a script, a stuck key): answered, not run
-                    await self.sessions.save(session, [lambda pipe: self.queue.stage_release(pipe, held)])
+                    await self._save_releasing(session, held, [])
                     return TurnResult(replies=[Say(session).text_reply(texts_for(session.style).TOO_FAST)],
                                       style=session.style)  # fmt: skip
             session.channel = msg.channel
@@ -208,10 +208,9 @@ class Engine:
             if isinstance(verified, dict):
                 session.verified = VerifiedIdentity.model_validate(verified)  # the channel checked the voucher
             said = _said(msg)
-            release = [lambda pipe: self.queue.stage_release(pipe, held)]
             if session.agent is not None:
                 # a hotline agent has the conversation: the bot stays silent, the agent reads it live
-                written = await self.sessions.save(session, [*self._along(msg.user, said, [], []), *release])
+                written = await self._save_releasing(session, held, self._along(msg.user, said, [], []))
                 return TurnResult(replies=[], style=session.style, cursor=_cursor(written))
             turn = Turn(self, session, msg)
             shown: list[Callable[[Any], None]] = []
@@ -223,9 +222,15 @@ class Engine:
             replies = turn.say.finish()
             session.last_replies = [r.model_dump() for r in replies]
             events = ["turn", f"channel:{msg.channel}", *turn.events]
-            along = [*self._along(msg.user, said, replies, events), *shown, *release]
-            written = await self.sessions.save(session, along)
+            written = await self._save_releasing(session, held, [*self._along(msg.user, said, replies, events), *shown])
             return TurnResult(replies=replies, style=session.style, cursor=_cursor(written))
+
+    async def _save_releasing(self, session: Session, held: Held, along: list[Callable[[Any], None]]) -> list[Any]:
+        """Save the session with what the turn writes beside it, letting the person's next message in
+        on the same round trip."""
+        written = await self.sessions.save(session, [*along, lambda pipe: self.queue.stage_release(pipe, held)])
+        self.queue.settle(held, written[-1])
+        return written
 
     def _along(self, user: str, said: str, replies: list[Reply], events: list[str]) -> list[Callable[[Any], None]]:
         """What a turn writes beside the session: the conversation's log, the day's counters."""

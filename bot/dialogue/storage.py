@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from bot.crypto import Vault
 from bot.dialogue.session import Session
@@ -73,6 +74,13 @@ class Held:
     released: bool = False
 
 
+def _raise_first(answered: Sequence[Any]) -> None:
+    """What ``pipe.execute()`` would have raised, for a pipeline run with ``raise_on_error=False``."""
+    for a in answered:
+        if isinstance(a, Exception):
+            raise a
+
+
 class UserQueue:
     def __init__(self, redis: Redis, hold_seconds: float = 30.0, alive_seconds: float = 5.0) -> None:
         self.redis = redis
@@ -90,13 +98,19 @@ class UserQueue:
         the same round trip, after the turn is ours; else read again once it is."""
         base = f"q:{{{user_key(user)}}}"  # a hash tag: the person's keys share one Redis Cluster slot
         alive = f"{base}:alive:"
+        keys, args = [f"{base}:ticket", f"{base}:serving"], [self.keep_ms, alive, self.alive_ms]
+        # By SHA, not through redis-py's Script on the pipeline: that asks SCRIPT EXISTS before every
+        # pipeline, a round trip of its own. A Redis that lost its scripts (a restart) answers NOSCRIPT.
         async with self.redis.pipeline(transaction=False) as pipe:
-            await self._enter(
-                keys=[f"{base}:ticket", f"{base}:serving"], args=[self.keep_ms, alive, self.alive_ms], client=pipe
-            )
+            pipe.evalsha(self._enter.sha, len(keys), *keys, *args)
             for stage in along:
                 stage(pipe)
-            entered, *peeked = await pipe.execute()
+            entered, *peeked = await pipe.execute(raise_on_error=False)
+        reread = isinstance(entered, NoScriptError)
+        if reread:
+            await self._load_scripts()
+            entered = await self._enter(keys=keys, args=args)
+        _raise_first([entered, *peeked])
         held = Held(user, abs(int(entered)), peeked)
         keeper = asyncio.create_task(self._keep_alive(f"{alive}{held.ticket}"))
         try:
@@ -105,11 +119,12 @@ class UserQueue:
                 while not await self._turn(keys=[f"{base}:serving"], args=[held.ticket, alive, self.keep_ms]):
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 0.05)
-                if along:
-                    async with self.redis.pipeline(transaction=False) as pipe:
-                        for stage in along:
-                            stage(pipe)
-                        held.peeked = await pipe.execute()
+                reread = True
+            if along and reread:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for stage in along:
+                        stage(pipe)
+                    held.peeked = await pipe.execute()
             yield held
         except BaseException:
             held.released = False  # whatever was queued may not have run: release for sure
@@ -122,11 +137,21 @@ class UserQueue:
                 await self._done(keys=[f"{base}:serving"], args=[held.ticket, alive, self.keep_ms])
 
     def stage_release(self, pipe: Any, held: Held) -> None:
-        """Let the next message of this person in, from a pipeline the caller runs (after its writes)."""
+        """Let the next message of this person in, from a pipeline the caller runs (after its writes);
+        hand what it answered to ``settle``."""
         base = f"q:{{{user_key(held.user)}}}"
-        pipe.scripts.add(self._done)  # loaded first if the server lost it (a restart)
         pipe.evalsha(self._done.sha, 1, f"{base}:serving", held.ticket, f"{base}:alive:", self.keep_ms)
         held.released = True
+
+    def settle(self, held: Held, answered: Any) -> None:
+        """What the staged release answered: NOSCRIPT (Redis restarted within the turn) leaves the
+        release to the end of ``turn``, through the script object, which loads the script."""
+        if isinstance(answered, Exception):
+            held.released = False
+
+    async def _load_scripts(self) -> None:
+        for script in (self._enter, self._turn, self._done):
+            await self.redis.script_load(script.script)
 
     async def _keep_alive(self, key: str) -> None:
         # Stops refreshing after the longest allowed hold: a hung handler releases the queue.
@@ -166,7 +191,10 @@ class SessionStore:
             pipe.set(self._key(session.user), sealed, ex=self.ttl)
             for stage in along:
                 stage(pipe)
-            return list(await pipe.execute())[1:]
+            answered = await pipe.execute(raise_on_error=False)
+        # a release that met a Redis without its script is the queue's to settle; any other error is raised
+        _raise_first([a for a in answered if not isinstance(a, NoScriptError)])
+        return list(answered)[1:]
 
     def stage_load(self, pipe: Any, user: str) -> None:
         """Read the session on a pipeline the caller runs; hand the result to ``parse``."""

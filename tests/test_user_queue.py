@@ -1,0 +1,80 @@
+"""A person's queue and session on the real Redis: two round trips a turn, and a Redis that lost
+its Lua scripts (a restart; SCRIPT FLUSH here) before or within a turn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.crypto import Vault, new_key
+from bot.dialogue.session import Session
+from bot.dialogue.storage import SessionStore, UserQueue
+
+USER = "mp:oQueue"
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+def stores(redis: Redis) -> tuple[UserQueue, SessionStore]:
+    return UserQueue(redis), SessionStore(redis, Vault([new_key()]), ttl_seconds=600)
+
+
+async def one_turn(queue: UserQueue, sessions: SessionStore, said: str) -> tuple[int, Session]:
+    """Take the turn reading the session along, save it with the release: → the ticket, the session read."""
+    async with queue.turn(USER, [lambda pipe: sessions.stage_load(pipe, USER)]) as held:
+        session = sessions.parse(held.peeked[0], USER, "miniprogram")
+        seen = session.model_copy()
+        session.last_replies = [{"type": "text", "text": said}]
+        written = await sessions.save(session, [lambda pipe: queue.stage_release(pipe, held)])
+        queue.settle(held, written[-1])
+    return held.ticket, seen
+
+
+async def commands(redis: Redis) -> dict[str, int]:
+    return {k.removeprefix("cmdstat_"): v["calls"] for k, v in (await redis.info("commandstats")).items()}
+
+
+async def test_a_turn_is_two_round_trips_with_no_script_checks(redis: Redis) -> None:
+    queue, sessions = stores(redis)
+    await one_turn(queue, sessions, "warm")  # the scripts loaded once
+    before = await commands(redis)
+    await one_turn(queue, sessions, "again")
+    after = await commands(redis)
+    ran = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
+    ran.pop("info", None)
+    assert ran.get("script|exists", 0) == 0 and ran.get("script|load", 0) == 0, ran
+    assert ran.get("evalsha") == 2, ran  # taking the turn and letting the next message in
+
+
+async def test_scripts_lost_before_a_turn_are_loaded_and_the_session_read_again(redis: Redis) -> None:
+    queue, sessions = stores(redis)
+    await one_turn(queue, sessions, "before")
+    await redis.script_flush()
+    ticket, seen = await one_turn(queue, sessions, "after")
+    assert seen.last_replies == [{"type": "text", "text": "before"}]
+    assert ticket == 2
+    ticket, seen = await one_turn(queue, sessions, "third")
+    assert ticket == 3 and seen.last_replies == [{"type": "text", "text": "after"}]
+
+
+async def test_scripts_lost_within_a_turn_still_let_the_next_message_in(redis: Redis) -> None:
+    queue, sessions = stores(redis)
+    await one_turn(queue, sessions, "first")
+    async with queue.turn(USER, [lambda pipe: sessions.stage_load(pipe, USER)]) as held:
+        await redis.script_flush()  # Redis restarted between taking the turn and saving
+        session = sessions.parse(held.peeked[0], USER, "miniprogram")
+        session.last_replies = [{"type": "text", "text": "saved anyway"}]
+        written: list[Any] = await sessions.save(session, [lambda pipe: queue.stage_release(pipe, held)])
+        queue.settle(held, written[-1])
+        assert not held.released  # left to the end of the turn
+    ticket, seen = await one_turn(queue, sessions, "next")
+    assert ticket == held.ticket + 1  # not queued behind a turn that was never released
+    assert seen.last_replies == [{"type": "text", "text": "saved anyway"}]
