@@ -228,7 +228,9 @@ async def live(request: web.Request) -> web.StreamResponse:
     async def follow() -> None:
         nonlocal cursor
         while not ws.closed:
-            if not await services.desk.seen(h.id, _agent(request)):
+            # shielded: cancelling a database write midway (the socket closed) makes SQLAlchemy throw the
+            # connection away, and its cleanup task can outlive the loop; the write just finishes instead
+            if not await asyncio.shield(services.desk.seen(h.id, _agent(request))):
                 await ws.send_json({"type": "closed"})
                 await ws.close()
                 return
