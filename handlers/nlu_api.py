@@ -180,7 +180,10 @@ async def list_entities(request: web.Request) -> web.StreamResponse:
 async def list_examples(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     await _seeded(services)
-    return web.json_response({"examples": await services.nlu_store.examples(request.query.get("intent"))})
+    intent = request.query.get("intent")
+    if intent is not None and not await _valid_intent(services, intent):  # e.g. a NUL, which PostgreSQL refuses
+        return error(400, "bad_intent", tx.API_BAD_INTENT)
+    return web.json_response({"examples": await services.nlu_store.examples(intent)})
 
 
 @staff("admin")

@@ -104,6 +104,10 @@ async def test_examples_are_added_edited_removed_and_audited(aiohttp_client: Any
         assert bad.status == 400, payload
         assert (await bad.json())["message"]
     assert (await client.post("/api/admin/nlu/examples", data="not json", headers=h)).status == 400
+    for intent in ("%00", "greet%00", "no%20such%20intent"):  # PostgreSQL refuses a NUL in text: a 400, not a 500
+        listed_bad = await client.get(f"/api/admin/nlu/examples?intent={intent}", headers=h)
+        assert listed_bad.status == 400, intent
+        assert (await listed_bad.json())["error"] == "bad_intent"
 
     h = await as_staff(client, "li")
     edit = await client.put(
