@@ -84,6 +84,7 @@ async def test_the_dashboard_counts_what_happened(app: TestServer) -> None:
         newborn = await admin.json("GET", "/console/api/dashboard?days=7&thing=newborn")
         assert (await admin.request("GET", "/console/api/dashboard?days=0")).status == 400
         assert (await admin.request("GET", "/console/api/dashboard?thing=nope")).status == 404
+        untouched = await admin.json("GET", "/console/api/dashboard?days=7&thing=enterprise_simple_deregistration")
     finally:
         await admin.close()
 
@@ -98,6 +99,8 @@ async def test_the_dashboard_counts_what_happened(app: TestServer) -> None:
     fields = newborn["funnel"]["fields"]
     assert fields[0]["field"] == first and fields[0]["reached"] == 3 and all(x["reached"] == 1 for x in fields[1:])
     assert newborn["funnel"]["gave_up_at"]["field"] == first and newborn["funnel"]["gave_up_at"]["left"] == 2
+    # a one-thing nobody reached a question of (was a 500: found by the hostile-input test)
+    assert untouched["funnel"]["fields"] == [] and untouched["funnel"]["gave_up_at"] is None
     sms = next(c for c in f["notifications"]["channels"] if c["channel"] == "sms")
     assert sms["sent"] == 1 and f["notifications"]["dead_letters"] == 1
     levels = {lv["level"]: lv["count"] for lv in f["ratings"]["levels"]}

@@ -130,6 +130,8 @@ class Dashboard:
             if totals.get(f"reached:{t.id}:{f.id}", 0)
         ]
         out["fields"] = fields
+        if not fields:
+            return out  # nobody has reached a question of this form in the period
         # the biggest drop from one question reached to the next (the last: to submitting)
         nexts = [f["reached"] for f in fields[1:]] + [steps[3]["count"]]
         drops = [(f["reached"] - n, f) for f, n in zip(fields, nexts, strict=True)]
