@@ -15,7 +15,7 @@ RASA_STAMP := $(RASA_VENV)/.installed-rasa-3.6.21
 RASA_MODELS := var/rasa/models
 RASA_PORT ?= 5005
 
-.PHONY: setup run test bench lint catalog-check redis-stop clean rasa-setup rasa-validate rasa-train rasa-serve browser-setup
+.PHONY: setup run test bench lint catalog-check redis-stop clean rasa-setup rasa-validate rasa-train rasa-serve browser-setup compose-setup
 
 setup: $(STAMP)
 	@$(PY) scripts/ensure_redis.py
@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml
 run: setup
 	$(PY) -m bot run
 
-test: setup rasa-setup browser-setup
+test: setup rasa-setup browser-setup compose-setup
 	$(PY) -m pytest
 
 bench: setup rasa-setup
@@ -52,6 +52,13 @@ browser-setup:
 	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver && fc-list :lang=zh 2>/dev/null | grep -q . || \
 	  { echo "installing chromium, chromium-driver and fonts-wqy-microhei"; $(SUDO) apt-get update -qq && \
 	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei; }
+
+# tests/test_packaging.py validates docker/compose.yaml with a real Compose client: the docker
+# plugin where there is one, else Debian's docker-compose (1.29, offline `config` needs no engine).
+compose-setup:
+	@docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || \
+	  { echo "installing docker-compose"; $(SUDO) apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose; }
 
 rasa-setup: $(RASA_STAMP)
 

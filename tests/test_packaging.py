@@ -359,12 +359,36 @@ def test_compose_variables_are_documented() -> None:
     assert not missing, f"compose variables docs/deployment.md does not mention: {missing}"
 
 
-def _docker_compose() -> list[str] | None:
+def compose_client() -> list[str]:
+    """Compose 2 (the docker plugin) where there is one, else Compose 1.29 (Debian's docker-compose,
+    which `make compose-setup` installs): the file is written for both."""
     docker = shutil.which("docker")
-    if docker is None:
-        return None
-    found = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, check=False)
-    return [docker, "compose"] if found.returncode == 0 else None
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True, check=False).returncode == 0:
+        return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    assert legacy, "no Compose client: `make compose-setup` installs Debian's docker-compose"
+    return [legacy]
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Path:
+    """docker/ as an operator has it after the first step: app.env copied from the example."""
+    here = tmp_path / "docker"
+    shutil.copytree(DOCKER, here, ignore=shutil.ignore_patterns("app.env", "secrets"))
+    shutil.copy(ENV_EXAMPLE, here / "app.env")
+    return here / COMPOSE.name
+
+
+def compose_config(compose_file: Path, extra: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    names = ("COMPOSE_PROFILES", "COMPOSE_FILE", "COMPOSE_PROJECT_NAME", "SIMULATORS_ENV_FILE")
+    clean = {k: v for k, v in os.environ.items() if k not in names}
+    return subprocess.run(
+        [*compose_client(), "-f", str(compose_file), *extra, "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        check=False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -375,21 +399,15 @@ def _docker_compose() -> list[str] | None:
         (["--profile", "simulators"], {"SIMULATORS_ENV_FILE": "simulators.env"}),
     ],
 )
-def test_docker_compose_config(extra: list[str], env: dict[str, str]) -> None:
-    client = _docker_compose()
-    if client is None:
-        pytest.skip("no `docker compose` client on this machine")
-    clean = {
-        k: v for k, v in os.environ.items() if k not in ("COMPOSE_PROFILES", "COMPOSE_FILE", "SIMULATORS_ENV_FILE")
-    }
-    done = subprocess.run(
-        [*client, "-f", str(COMPOSE), *extra, "config", "--quiet"],
-        capture_output=True,
-        text=True,
-        env={**clean, **env},
-        check=False,
-    )
+def test_docker_compose_config(deployment: Path, extra: list[str], env: dict[str, str]) -> None:
+    done = compose_config(deployment, extra, env)
     assert done.returncode == 0, done.stderr
+
+
+def test_docker_compose_refuses_a_deployment_without_its_settings(deployment: Path) -> None:
+    (deployment.parent / "app.env").unlink()  # the client really reads the file: a missing one is an error
+    done = compose_config(deployment, [], {})
+    assert done.returncode != 0 and "app.env" in done.stderr, done.stderr
 
 
 # ---- the Dockerfiles ------------------------------------------------------------
