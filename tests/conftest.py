@@ -28,6 +28,9 @@ from bot.settings import ROOT, Settings
 from handlers.app import create_app
 from integrations.simulators.wechat import WeChatSim
 
+# the consoles' browser tests share the `browser` fixture (headless Debian Chromium) from there
+pytest_plugins = ["tests.browser_helpers"]
+
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 

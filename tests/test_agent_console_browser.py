@@ -13,18 +13,21 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright, expect
-from pydantic import SecretStr
+from playwright.async_api import Browser, expect
 
-from bot.settings import ROOT, Settings
+from bot.settings import Settings
 from bot.texts import standard
 from handlers.app import create_app
 from handlers.keys import SERVICES
-from tests.conftest import MP_APPID, MP_SECRET, WECHAT_APPID, WECHAT_SECRET
+from tests.browser_helpers import (
+    new_page,
+    shot,
+    with_wechat,
+)
+from tests.conftest import serving
 from tests.console_helpers import PASSWORD, make_account
-from tests.test_demo_page import CHROMIUM, CHROMIUM_ARGS, last_turn, tap, type_and_send
+from tests.test_demo_page import last_turn, tap, type_and_send
 
-ARTIFACTS = ROOT / "test-artifacts" / "console"
 TIMEOUT_MS = 20_000
 
 
@@ -36,49 +39,15 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def server(settings: Settings, wechat: TestServer) -> AsyncIterator[TestServer]:
-    configured = settings.model_copy(
-        update={
-            "wechat_appid": WECHAT_APPID, "wechat_secret": SecretStr(WECHAT_SECRET),
-            "miniprogram_appid": MP_APPID, "miniprogram_secret": SecretStr(MP_SECRET),
-            "wechat_api_url": str(wechat.make_url("")).rstrip("/"),
-        }
-    )  # fmt: skip
-    app_server = TestServer(create_app(configured), host="127.0.0.1")
-    await app_server.start_server()
-    yield app_server
-    await app_server.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-async def new_page(browser: Browser, width: int, height: int) -> Page:
-    context = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
-    page.errors = errors  # type: ignore[attr-defined]
-    return page
-
-
-async def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    configured = with_wechat(settings, wechat)
+    async with serving(create_app(configured)) as app_server:
+        yield app_server
 
 
 async def test_request_claim_chat_hand_back_and_the_form_resumes(server: TestServer, browser: Browser) -> None:
     await make_account(server, "wang.li", "agent", "王丽")
-    citizen = await new_page(browser, 480, 960)
-    agent = await new_page(browser, 1400, 900)
+    citizen = await new_page(browser, 480, 960, TIMEOUT_MS)
+    agent = await new_page(browser, 1400, 900, TIMEOUT_MS)
 
     # the person starts an application and asks for a human
     await citizen.goto(str(server.make_url("/")))

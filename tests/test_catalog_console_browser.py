@@ -12,16 +12,20 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright, expect
-from pydantic import SecretStr
+from playwright.async_api import Browser, expect
 
-from bot.settings import ROOT, Settings
+from bot.settings import Settings
 from handlers.app import create_app
-from tests.conftest import MP_APPID, MP_SECRET, WECHAT_APPID, WECHAT_SECRET
+from tests.browser_helpers import (
+    ARTIFACTS,
+    new_page,
+    shot,
+    with_wechat,
+)
+from tests.conftest import serving
 from tests.console_helpers import PASSWORD, make_account
-from tests.test_demo_page import CHROMIUM, CHROMIUM_ARGS, last_turn, type_and_send
+from tests.test_demo_page import last_turn, type_and_send
 
-ARTIFACTS = ROOT / "test-artifacts" / "console"
 TIMEOUT_MS = 20_000
 STANDARD = "补换卡工本费每张 10 元，首次申领免费"
 BASIS = "《关于社会保障卡工本费标准的批复》（辽价发〔2026〕1号）"
@@ -35,49 +39,14 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def server(settings: Settings, wechat: TestServer) -> AsyncIterator[TestServer]:
-    configured = settings.model_copy(
-        update={
-            "wechat_appid": WECHAT_APPID, "wechat_secret": SecretStr(WECHAT_SECRET),
-            "miniprogram_appid": MP_APPID, "miniprogram_secret": SecretStr(MP_SECRET),
-            "wechat_api_url": str(wechat.make_url("")).rstrip("/"),
-        }
-    )  # fmt: skip
-    app_server = TestServer(create_app(configured), host="127.0.0.1")
-    await app_server.start_server()
-    yield app_server
-    await app_server.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-async def new_page(browser: Browser, width: int, height: int) -> Page:
-    context = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))  # the page must not pop up
-    page.errors = errors  # type: ignore[attr-defined]
-    return page
-
-
-async def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.evaluate("window.scrollTo(0, 0)")  # the list is sticky: shoot it where it starts
-    await page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    configured = with_wechat(settings, wechat)
+    async with serving(create_app(configured)) as app_server:
+        yield app_server
 
 
 async def test_admin_changes_a_fee_and_the_citizen_is_told_the_new_fee(server: TestServer, browser: Browser) -> None:
     await make_account(server, "wang.li", "admin", "王丽")
-    admin = await new_page(browser, 1400, 900)
+    admin = await new_page(browser, 1400, 900, TIMEOUT_MS)
 
     # log in through the page, open 办事指南
     await admin.goto(str(server.make_url("/console/catalog")))
@@ -89,24 +58,24 @@ async def test_admin_changes_a_fee_and_the_citizen_is_told_the_new_fee(server: T
     await expect(admin.locator("#things li")).to_have_count(35)
     await expect(admin.locator("#things li").first).to_contain_text("新生儿出生")
     await expect(admin.locator("#things li").first).to_contain_text("第 1 版")
-    await shot(admin, "catalog-01-list.png")
+    await shot(admin, "catalog-01-list.png", from_top=True)
 
     # one guide: the elements people change most, all 36 elements, the form
     await admin.locator("#things .pick", has_text="新生儿出生").click()
     await expect(admin.locator("#thing-title")).to_have_text("1. 新生儿出生（个人）")
     await expect(admin.locator("#thing-meta")).to_contain_text("第 1 版")
     await expect(admin.locator("#hours")).to_have_value("周一至周五 8:30-11:30，13:00-17:00（法定节假日除外）")
-    await shot(admin, "catalog-02-guide.png")
+    await shot(admin, "catalog-02-guide.png", from_top=True)
     await admin.get_by_role("tab", name="全部要素").click()
     await admin.select_option("#element-item", "birth_registration")
     location = admin.locator("#element-table tr[data-field=location]")
     await expect(location).to_contain_text("户籍所在地县（市、区）政务服务中心")
     await expect(location.locator(".badge")).to_have_text("defaults")
     await expect(admin.locator("#element-table tr[data-field=agency] .badge")).to_have_text("本事项")
-    await shot(admin, "catalog-03-elements.png")
+    await shot(admin, "catalog-03-elements.png", from_top=True)
     await admin.get_by_role("tab", name="申请表").click()
     await expect(admin.locator("#form-table")).to_contain_text("applicant_id_card")
-    await shot(admin, "catalog-04-form.png")
+    await shot(admin, "catalog-04-form.png", from_top=True)
 
     # a fee without a standard: refused next to the field, with the path and the checker's words
     await admin.get_by_role("tab", name="常改要素").click()
@@ -118,7 +87,7 @@ async def test_admin_changes_a_fee_and_the_citizen_is_told_the_new_fee(server: T
     problems = admin.locator("[data-problems=fee]")
     await expect(problems).to_have_text("items.4.guide.fee: 收费事项须填写收费标准和收费依据")
     await expect(admin.locator("#quick-status")).to_contain_text("没有保存")
-    await shot(admin, "catalog-05-refused.png")
+    await shot(admin, "catalog-05-refused.png", from_top=True)
 
     # with a standard and a basis: published as version 2
     await admin.fill("#fee-standard", STANDARD)
@@ -129,7 +98,7 @@ async def test_admin_changes_a_fee_and_the_citizen_is_told_the_new_fee(server: T
     await expect(admin.locator("#thing-meta")).to_contain_text("第 2 版")
     await expect(admin.locator("#things li").first).to_contain_text("第 2 版")
     await expect(problems).to_be_empty()
-    await shot(admin, "catalog-06-published.png")
+    await shot(admin, "catalog-06-published.png", from_top=True)
 
     # the history: version 2 with its diff, the file as shipped below it
     await admin.get_by_role("tab", name="版本历史").click()
@@ -140,14 +109,14 @@ async def test_admin_changes_a_fee_and_the_citizen_is_told_the_new_fee(server: T
     await expect(newest.locator(".diff .add").filter(has_text=STANDARD)).to_have_count(1)
     await expect(newest.locator(".diff .del").filter(has_text="首次申领免费}")).to_have_count(1)
     await expect(admin.locator("#versions > li").nth(1)).to_contain_text("随程序发布的指南文件")
-    await shot(admin, "catalog-07-history.png")
+    await shot(admin, "catalog-07-history.png", from_top=True)
     await admin.get_by_role("tab", name="YAML 编辑").click()
     shown = await admin.locator("#yaml-text").input_value()
     assert "\nversion: 2\n" in shown and f"standard: {STANDARD}" in shown and "# 各事项共用的指南要素" in shown
-    await shot(admin, "catalog-08-yaml.png")
+    await shot(admin, "catalog-08-yaml.png", from_top=True)
 
     # the person on the mini-program page asks, and is told the new fee
-    citizen = await new_page(browser, 480, 960)
+    citizen = await new_page(browser, 480, 960, TIMEOUT_MS)
     await citizen.goto(str(server.make_url("/")))
     await type_and_send(citizen, "新生儿出生要交钱吗")
     answer = last_turn(citizen)
@@ -168,7 +137,7 @@ async def test_admin_changes_a_fee_and_the_citizen_is_told_the_new_fee(server: T
     await expect(admin.locator("#versions > li").first).to_contain_text("重新发布第 1 版")
     await expect(admin.locator("#versions > li").first.locator(".diff .del").filter(has_text=STANDARD)).to_have_count(1)
     await expect(admin.locator("#thing-meta")).to_contain_text("第 3 版")
-    await shot(admin, "catalog-10-rolled-back.png")
+    await shot(admin, "catalog-10-rolled-back.png", from_top=True)
     await type_and_send(citizen, "要收费吗")
     await expect(last_turn(citizen)).not_to_contain_text(STANDARD)
     await expect(last_turn(citizen)).to_contain_text("社会保障卡申领：首次申领免费")

@@ -16,9 +16,9 @@ from bot.dialogue.scripted import Citizen
 from bot.settings import ROOT, Settings
 from handlers.app import create_app
 from handlers.keys import SERVICES
+from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.console_helpers import PASSWORD, make_account
 from tests.test_dashboard import stop_at_first_question
-from tests.test_demo_page import CHROMIUM, CHROMIUM_ARGS
 
 ARTIFACTS = ROOT / "test-artifacts" / "console"
 

@@ -30,19 +30,9 @@ from handlers.app import create_app
 from handlers.keys import SERVICES
 from integrations.simulators.elicense import create_app as elicense_app
 from integrations.simulators.platform import PlatformSim
+from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import MP_APPID, MP_SECRET, WECHAT_APPID, WECHAT_SECRET
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browsers are never downloaded
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = ROOT / "test-artifacts" / "demo"
 PLATFORM_KEY, CALLBACK_SECRET, ELICENSE_KEY = "platform-demo-key", "callback-demo-secret", "elicense-demo-key"
 PUBLIC_API = {"/", "/api/mp/login", "/api/chat", "/api/chat/updates", "/api/me/applications", "/api/things"}

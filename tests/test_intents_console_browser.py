@@ -17,19 +17,22 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright, expect
-from pydantic import SecretStr
+from playwright.async_api import Browser, expect
 
 from bot.nlu.data import dump, read_dir, read_file
 from bot.settings import ROOT, Settings
 from handlers.app import create_app
 from handlers.keys import SERVICES
-from tests.conftest import MP_APPID, MP_SECRET, WECHAT_APPID, WECHAT_SECRET
+from tests.browser_helpers import (
+    new_page,
+    shot,
+    with_wechat,
+)
+from tests.conftest import serving
 from tests.console_helpers import PASSWORD, make_account
-from tests.test_demo_page import CHROMIUM, CHROMIUM_ARGS, last_turn, type_and_send
+from tests.test_demo_page import last_turn, type_and_send
 from tests.test_nlu_admin import _slice
 
-ARTIFACTS = ROOT / "test-artifacts" / "console"
 TIMEOUT_MS = 30_000
 PHRASE = "抱上大孙子了，要跑哪些手续"  # a grandparent's way of saying a baby was born
 ANNOTATED = "在沈阳抱上大孙子了，落户咋办"
@@ -49,49 +52,14 @@ async def server(settings: Settings, wechat: TestServer, tmp_path: Path) -> Asyn
     shutil.copytree(ROOT / "nlu_data" / "jieba", data_dir / "jieba")
     held_out = tmp_path / "held_out.yml"
     held_out.write_text(dump(_slice(read_file(ROOT / "tests" / "data" / "nlu_test.yml"))), encoding="utf-8")
-    configured = settings.model_copy(
-        update={
-            "nlu_data_dir": data_dir, "nlu_eval_file": held_out,
-            "wechat_appid": WECHAT_APPID, "wechat_secret": SecretStr(WECHAT_SECRET),
-            "miniprogram_appid": MP_APPID, "miniprogram_secret": SecretStr(MP_SECRET),
-            "wechat_api_url": str(wechat.make_url("")).rstrip("/"),
-        }
-    )  # fmt: skip
-    app_server = TestServer(create_app(configured), host="127.0.0.1")
-    await app_server.start_server()
-    yield app_server
-    await app_server.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-async def new_page(browser: Browser, width: int, height: int) -> Page:
-    context = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))  # the page must not need pop-ups
-    page.errors = errors  # type: ignore[attr-defined]
-    return page
-
-
-async def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    configured = with_wechat(settings, wechat, nlu_data_dir=data_dir, nlu_eval_file=held_out)
+    async with serving(create_app(configured)) as app_server:
+        yield app_server
 
 
 async def guide_of(browser: Browser, server: TestServer, text: str) -> str | None:
     """What a new person on the demo page gets for ``text``: the thing of the guide shown, if any."""
-    page = await new_page(browser, 480, 960)
+    page = await new_page(browser, 480, 960, TIMEOUT_MS)
     try:
         await page.goto(str(server.make_url("/")))
         await page.wait_for_function("() => localStorage.getItem('lnyjs-demo-code') !== null")
@@ -121,7 +89,7 @@ async def test_teach_a_phrasing_retrain_report_activate_and_the_bot_understands(
     )
     await services.nlu_store.record_fallback("wechat", "阿巴阿巴嗯嗯")
 
-    page = await new_page(browser, 1440, 900)
+    page = await new_page(browser, 1440, 900, TIMEOUT_MS)
     await page.goto(str(server.make_url("/console/login")))
     await page.fill("#username", "wang.li")
     await page.fill("#password", PASSWORD)
@@ -268,13 +236,13 @@ async def test_an_agent_marks_a_line_with_the_intent_it_should_have_been(server:
     services = server.app[SERVICES]
     await make_account(server, "chen.agent", "agent", "陈晨")
     said = "家里添丁了该办啥"  # the model in use takes it for 身后一件事
-    citizen = await new_page(browser, 480, 960)
+    citizen = await new_page(browser, 480, 960, TIMEOUT_MS)
     await citizen.goto(str(server.make_url("/")))
     await citizen.wait_for_function("() => localStorage.getItem('lnyjs-demo-code') !== null")
     await type_and_send(citizen, said)
     await type_and_send(citizen, "转人工")
 
-    agent = await new_page(browser, 1400, 900)
+    agent = await new_page(browser, 1400, 900, TIMEOUT_MS)
     await agent.goto(str(server.make_url("/console/login?next=/console/agent")))
     await agent.fill("#username", "chen.agent")
     await agent.fill("#password", PASSWORD)
