@@ -19,6 +19,7 @@ from handlers.console import oversight as console_oversight
 from handlers.console import pages as console_pages
 from handlers.keys import SERVICES
 from handlers.limits import limit_addresses
+from handlers.odd_urls import odd_urls
 from handlers.outages import outages
 from handlers.services import build_services
 
@@ -26,7 +27,7 @@ from handlers.services import build_services
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or get_settings()
     # outages first: a Redis or database outage anywhere, the limiter's included, is a polite 503
-    app = web.Application(client_max_size=1024 * 1024, middlewares=[outages, limit_addresses])
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[outages, odd_urls, limit_addresses])
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         services = await build_services(settings)

@@ -1,8 +1,10 @@
-"""What every API shares: the JSON error body, and reading a body with a size limit."""
+"""What every API shares: the JSON error body, reading a body with a size limit, and
+parsing JSON from outside."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import web
 
@@ -33,3 +35,31 @@ async def read_body(request: web.Request) -> bytes:
         limit = request.client_max_size
         body = json.dumps({"error": "too_large", "message": f"body over {limit} bytes"})
         raise web.HTTPRequestEntityTooLarge(limit, text=body, content_type="application/json") from exc
+
+
+def loads(raw: bytes | str) -> Any:
+    """JSON from outside, or ``ValueError``: not JSON, absurdly nested, or holding a NUL in any
+    string or key. NUL is refused here, at the edge, once for every API: no text a person or a
+    partner system means carries one, and PostgreSQL can neither store nor compare it."""
+    try:
+        data = json.loads(raw)
+    except RecursionError as exc:  # deeper than the parser's stack
+        raise ValueError("JSON nested too deeply") from exc
+    if _holds_nul(data):
+        raise ValueError("NUL in a JSON string")
+    return data
+
+
+def _holds_nul(data: Any) -> bool:
+    stack = [data]  # a loop, not recursion: the parser accepts nesting deeper than a recursive walk could go
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False

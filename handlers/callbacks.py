@@ -9,7 +9,6 @@ POST /callbacks/hotline    the 12345 platform (docs/hotline-api.md), X-Hotline-*
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Literal
 
@@ -17,7 +16,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.applications.progress import StatusEvent, Taken
-from handlers.auth import error, read_limited
+from handlers.auth import error, loads, read_limited
 from handlers.keys import SERVICES
 from integrations.hotline import BadCallback, verify_callback
 from integrations.platform import signature_ok
@@ -50,8 +49,8 @@ async def platform_status(request: web.Request) -> web.StreamResponse:
         log.warning("platform callback refused: bad or stale signature (from %s)", request.remote)
         return error(401, "bad_signature", "signature does not match or is too old")
     try:
-        event = PlatformEvent.model_validate(json.loads(body))
-    except (ValueError, ValidationError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
+        event = PlatformEvent.model_validate(loads(body))
+    except (ValueError, ValidationError) as exc:
         log.warning("platform callback refused: malformed (%s)", type(exc).__name__)
         return error(400, "malformed", "not a status event")
     taken = await services.progress.apply(

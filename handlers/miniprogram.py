@@ -34,7 +34,7 @@ from bot.outbox import RetryLater
 from bot.settings import Settings
 from bot.texts import standard as tx
 from bot.validators import id_card_problem
-from handlers.auth import error, read_body
+from handlers.auth import error, loads, read_body
 from handlers.keys import SERVICES
 from handlers.services import Services
 
@@ -194,8 +194,8 @@ def _services(request: web.Request) -> Services:
 
 async def _json(request: web.Request, model: type[BaseModel]) -> Any:
     try:
-        return model.model_validate(json.loads(await read_body(request) or b"null"))
-    except (ValueError, ValidationError, RecursionError):  # RecursionError: absurdly nested JSON
+        return model.model_validate(loads(await read_body(request) or b"null"))
+    except (ValueError, ValidationError):
         return None
 
 

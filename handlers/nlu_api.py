@@ -30,7 +30,6 @@ Who made a change is the logged-in account, in the audit log.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -44,7 +43,7 @@ from bot.nlu.store import AlreadyHandled, DuplicateExample, ModelVersion, NotFou
 from bot.nlu.training import ActivationRefused
 from bot.texts import staff as stx
 from bot.texts import standard as tx
-from handlers.auth import error, read_body
+from handlers.auth import error, loads, read_body
 from handlers.console.guard import STAFF, staff
 from handlers.keys import SERVICES
 from handlers.services import Services
@@ -67,8 +66,8 @@ def _actor(request: web.Request) -> str:
 
 async def _body(request: web.Request) -> dict[str, Any] | web.Response:
     try:
-        body = json.loads(await read_body(request))  # JSON is UTF-8 whatever charset a client declares
-    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+        body = loads(await read_body(request))  # JSON is UTF-8 whatever charset a client declares
+    except ValueError:
         return error(400, "bad_json", tx.API_BAD_JSON)
     if not isinstance(body, dict):
         return error(400, "bad_json", tx.API_BAD_JSON)

@@ -173,6 +173,9 @@ async def test_forged_stale_malformed_and_unknown_callbacks_are_refused(
     assert (await post_event(app, event(number, item, "飞走了", 2)))[0] == 400
     assert (await post_event(app, event("SB000", item, "审批中", 2)))[0] == 404
     assert (await post_event(app, event(number, "no_such_item", "审批中", 2)))[0] == 404
+    # a NUL anywhere, which PostgreSQL can neither store nor compare: refused as malformed, not a 500
+    assert (await post_event(app, event(number, "birth\x00", "审批中", 2)))[0] == 400
+    assert (await post_event(app, event(number, item, "审批中", 2, detail={"missing\x00": []})))[0] == 400
     assert (await item_rows(services))[item] == ("已受理", 1)  # nothing moved
     assert "bad or stale signature" in caplog.text and "unknown_application" in caplog.text
     async with aiohttp.ClientSession() as http, http.post(app.make_url("/callbacks/platform"), data=b"x" * 20000) as r:

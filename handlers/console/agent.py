@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any, Literal
 
@@ -34,7 +33,7 @@ from bot.masking import mask_text
 from bot.texts import staff as tx
 from bot.texts import standard as citizen_tx
 from bot.validators import mobile_problem
-from handlers.auth import error, read_body
+from handlers.auth import error, loads, read_body
 from handlers.console.guard import STAFF, Handler, staff
 from handlers.keys import SERVICES
 from handlers.services import Services
@@ -64,8 +63,8 @@ class PhoneDraftIn(BaseModel):
 
 async def _body(request: web.Request, model: type[BaseModel]) -> Any:
     try:
-        return model.model_validate(json.loads(await read_body(request) or b"null"))
-    except (ValueError, ValidationError, RecursionError):  # RecursionError: absurdly nested JSON
+        return model.model_validate(loads(await read_body(request) or b"null"))
+    except (ValueError, ValidationError):
         return None
 
 
@@ -244,8 +243,8 @@ async def live(request: web.Request) -> web.StreamResponse:
             if msg.type != WSMsgType.TEXT:
                 continue
             try:
-                said = SayIn.model_validate(json.loads(msg.data).get("say", {}))
-            except (ValueError, ValidationError, AttributeError, RecursionError):  # Recursion: absurdly nested
+                said = SayIn.model_validate(loads(msg.data).get("say", {}))
+            except (ValueError, ValidationError, AttributeError):
                 await ws.send_json({"type": "error", "message": tx.MESSAGE_BODY})
                 continue
             await _say(request, h, said.text.strip())

@@ -30,7 +30,7 @@ from bot.catalog.edits import EDITABLE, MAX_YAML_CHARS, CatalogEdits, EditError,
 from bot.catalog.follow import announce
 from bot.catalog.validate import Problem
 from bot.texts import staff as tx
-from handlers.auth import error, read_limited
+from handlers.auth import error, loads, read_limited
 from handlers.console.guard import STAFF, staff
 from handlers.keys import SERVICES
 
@@ -114,8 +114,8 @@ async def _body(request: web.Request, model: type[M], empty: bool = False) -> M 
     if isinstance(raw, web.Response):
         return raw
     try:
-        data = json.loads(raw or (b"{}" if empty else b"null"))
-    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+        data = loads(raw or (b"{}" if empty else b"null"))
+    except ValueError:
         return error(400, "bad_json", tx.BAD_JSON)
     try:
         return model.model_validate(data)

@@ -11,15 +11,13 @@ POST /console/api/handovers/{id}/corrections     {"entry", "intent"} → 201 {"i
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.handover.log import CURSOR
 from bot.masking import mask_text
 from bot.texts import staff as tx
-from handlers.auth import error, read_body
+from handlers.auth import error, loads, read_body
 from handlers.console.agent import HANDOVER, mine
 from handlers.console.guard import STAFF, staff
 from handlers.keys import SERVICES
@@ -50,8 +48,8 @@ async def correct(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     h = request[HANDOVER]
     try:
-        body = CorrectionIn.model_validate(json.loads(await read_body(request) or b"null"))
-    except (ValueError, ValidationError, RecursionError):  # RecursionError: absurdly nested JSON
+        body = CorrectionIn.model_validate(loads(await read_body(request) or b"null"))
+    except (ValueError, ValidationError):
         return error(400, "bad_request", tx.CORRECTION_BODY)
     if not CURSOR.match(body.entry) or body.entry == "0":
         return error(400, "bad_request", tx.CORRECTION_BODY)

@@ -8,14 +8,12 @@ GET  /console/api/me      → {"username", "display_name", "role", "csrf"}
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.audit import audit
 from bot.texts import staff as tx
-from handlers.auth import error, read_body
+from handlers.auth import error, loads, read_body
 from handlers.console.guard import COOKIE, STAFF, same_origin, sessions, staff
 from handlers.keys import SERVICES
 
@@ -29,8 +27,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not same_origin(request):
         return error(403, "csrf", tx.CSRF_FAILED)  # login CSRF: another site logging a browser in
     try:
-        body = LoginIn.model_validate(json.loads(await read_body(request) or b"null"))
-    except (ValueError, ValidationError, RecursionError):  # RecursionError: absurdly nested JSON
+        body = LoginIn.model_validate(loads(await read_body(request) or b"null"))
+    except (ValueError, ValidationError):
         return error(400, "bad_request", tx.LOGIN_BODY)
     services = request.app[SERVICES]
     store = sessions(request)

@@ -10,8 +10,6 @@ POST /console/api/admin/privacy/forget        {"user"} or {"application"}: a per
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
@@ -20,7 +18,7 @@ from bot.db.schema import applications
 from bot.notify.dead_letters import DeadLetters
 from bot.privacy import Privacy, summary
 from bot.texts import staff as tx
-from handlers.auth import error, read_body
+from handlers.auth import error, loads, read_body
 from handlers.console.guard import STAFF, staff
 from handlers.keys import SERVICES
 
@@ -59,8 +57,8 @@ class ForgetIn(BaseModel):
 async def forget(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     try:
-        body = ForgetIn.model_validate(json.loads(await read_body(request) or b"null"))
-    except (ValueError, ValidationError, RecursionError):  # RecursionError: absurdly nested JSON
+        body = ForgetIn.model_validate(loads(await read_body(request) or b"null"))
+    except (ValueError, ValidationError):
         body = None
     if body is None or (body.user is None) == (body.application is None):
         return error(400, "bad_request", tx.FORGET_BODY)
