@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal, TypeVar, get_args
 
-import aiohttp
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.messaging import SendRefused
 from bot.outbox import RetryLater
+from integrations.json_api import JsonApiClient
 
 __all__ = [
     "APPEAL_KINDS",
@@ -190,28 +190,8 @@ def verify_callback(
         raise BadCallback(f"payload: {exc}") from exc
 
 
-class HotlineClient:
-    def __init__(self, base_url: str, api_key: str, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.headers = {"Authorization": f"Bearer {api_key}"}
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout, headers=self.headers)
-        return self._session
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        try:
-            async with self._http().request(method, f"{self.base_url}{path}", **kwargs) as resp:
-                try:
-                    body = await resp.json(content_type=None)
-                except ValueError:
-                    body = None
-                return resp.status, body
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise HotlineUnavailable(f"{type(exc).__name__}: {exc}") from exc
+class HotlineClient(JsonApiClient):
+    unavailable = HotlineUnavailable
 
     @staticmethod
     def _fail(status: int, body: Any) -> Exception:
@@ -291,10 +271,6 @@ class HotlineClient:
         if status != 200:
             raise self._fail(status, body)
         return _parse(model, body)
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
 
 
 def _parse(model: type[M], body: Any, **extra: Any) -> M:

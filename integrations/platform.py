@@ -13,9 +13,8 @@ import hmac
 import time
 from typing import Any
 
-import aiohttp
-
 from bot.applications.ports import PlatformRefused, PlatformUnavailable, Submitted
+from integrations.json_api import JsonApiClient
 
 __all__ = ["PlatformClient", "PlatformRefused", "PlatformUnavailable", "Submitted", "sign", "signature_ok"]
 
@@ -35,28 +34,8 @@ def signature_ok(secret: str, timestamp: str, body: bytes, signature: str, max_a
     return age <= max_age and hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-class PlatformClient:
-    def __init__(self, base_url: str, api_key: str, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.headers = {"Authorization": f"Bearer {api_key}"}
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout, headers=self.headers)
-        return self._session
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        try:
-            async with self._http().request(method, f"{self.base_url}{path}", **kwargs) as resp:
-                try:
-                    body = await resp.json(content_type=None)
-                except ValueError:
-                    body = None
-                return resp.status, body
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise PlatformUnavailable(f"{type(exc).__name__}: {exc}") from exc
+class PlatformClient(JsonApiClient):
+    unavailable = PlatformUnavailable
 
     async def submit(self, application_id: str, payload: dict[str, Any]) -> Submitted:
         status, body = await self._call(
@@ -90,7 +69,3 @@ class PlatformClient:
         if code in RETRYABLE or code >= 500:
             raise PlatformUnavailable(f"HTTP {code}")
         raise PlatformRefused(code, str(body.get("error") if isinstance(body, dict) else body))
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
