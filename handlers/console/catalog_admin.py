@@ -20,7 +20,7 @@ is not the current one any more; 400 for a malformed body.
 from __future__ import annotations
 
 import json
-from functools import partial
+from functools import partial, wraps
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -31,7 +31,7 @@ from bot.catalog.follow import announce
 from bot.catalog.validate import Problem
 from bot.texts import staff as tx
 from handlers.auth import error, loads, read_limited
-from handlers.console.guard import STAFF, staff
+from handlers.console.guard import STAFF, Handler, staff
 from handlers.keys import SERVICES
 
 MAX_BODY = MAX_YAML_CHARS * 4 + 4096  # the YAML as JSON: Chinese may come \u-escaped
@@ -108,31 +108,55 @@ def _refused(exc: EditError) -> web.Response:
     return _json(body, exc.status)
 
 
-async def _body(request: web.Request, model: type[M], empty: bool = False) -> M | web.Response:
+class _Answer(Exception):
+    """Answered before the handler's end (an unknown guide, a bad body): ``admin`` sends ``response``."""
+
+    def __init__(self, response: web.Response) -> None:
+        self.response = response
+
+
+def admin(handler: Handler) -> Handler:
+    """For admins only; an early answer or a refused edit becomes the response, so that each
+    handler reads as what it does."""
+
+    @staff("admin")
+    @wraps(handler)
+    async def answering(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except _Answer as early:
+            return early.response
+        except EditError as exc:
+            return _refused(exc)
+
+    return answering
+
+
+async def _body(request: web.Request, model: type[M], empty: bool = False) -> M:
     """The JSON body as ``model``; ``empty``: no body at all means ``{}``."""
     raw = await read_limited(request, MAX_BODY)
     if isinstance(raw, web.Response):
-        return raw
+        raise _Answer(raw)
     try:
         data = loads(raw or (b"{}" if empty else b"null"))
     except ValueError:
-        return error(400, "bad_json", tx.BAD_JSON)
+        raise _Answer(error(400, "bad_json", tx.BAD_JSON)) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "-"
-        return error(400, "bad_request", tx.CATALOG_BODY.format(problem=f"{where}: {first['msg']}"))
+        raise _Answer(error(400, "bad_request", tx.CATALOG_BODY.format(problem=f"{where}: {first['msg']}"))) from None
 
 
-def _thing_id(request: web.Request) -> str | web.Response:
+def _thing_id(request: web.Request) -> str:
     thing_id = request.match_info["id"]
     if thing_id not in request.app[SERVICES].catalog.things:
-        return error(404, "not_found", tx.NOT_FOUND.format(what=thing_id))
+        raise _Answer(error(404, "not_found", tx.NOT_FOUND.format(what=thing_id)))
     return thing_id
 
 
-@staff("admin")
+@admin
 async def list_things(request: web.Request) -> web.StreamResponse:
     newest = await _edits(request).newest()
     out = []
@@ -154,11 +178,9 @@ async def list_things(request: web.Request) -> web.StreamResponse:
     return _json({"things": out, "count": len(out)})
 
 
-@staff("admin")
+@admin
 async def get_thing(request: web.Request) -> web.StreamResponse:
     thing_id = _thing_id(request)
-    if isinstance(thing_id, web.Response):
-        return thing_id
     edits = _edits(request)
     live = request.app[SERVICES].catalog.things[thing_id]
     cur = await edits.current(thing_id)
@@ -190,18 +212,11 @@ async def get_thing(request: web.Request) -> web.StreamResponse:
     )
 
 
-@staff("admin")
+@admin
 async def check(request: web.Request) -> web.StreamResponse:
     thing_id = _thing_id(request)
-    if isinstance(thing_id, web.Response):
-        return thing_id
     body = await _body(request, CheckIn)
-    if isinstance(body, web.Response):
-        return body
-    try:
-        refuse_unsafe(thing_id, body.yaml)
-    except EditError as exc:
-        return _refused(exc)
+    refuse_unsafe(thing_id, body.yaml)
     _, problems = await _edits(request).check(thing_id, body.yaml)
     return _json({"ok": not problems, "problems": _problems(problems)})
 
@@ -211,14 +226,10 @@ async def _published(request: web.Request, thing_id: str, version: int, public: 
     return _json(public)
 
 
-@staff("admin")
+@admin
 async def edit_elements(request: web.Request) -> web.StreamResponse:
     thing_id = _thing_id(request)
-    if isinstance(thing_id, web.Response):
-        return thing_id
     body = await _body(request, ElementsIn)
-    if isinstance(body, web.Response):
-        return body
     changes: dict[str, Any] = {}
     for name in body.changes.model_fields_set:  # only what was sent; an explicit null takes it out
         value = getattr(body.changes, name)
@@ -226,57 +237,38 @@ async def edit_elements(request: web.Request) -> web.StreamResponse:
         changes[name] = value.model_dump(exclude_none=True) if isinstance(value, FeeIn) else value
     if not changes:
         return error(400, "bad_request", tx.CATALOG_BODY.format(problem=tx.CATALOG_NO_CHANGES))
-    try:
-        done = await _edits(request).publish_elements(
-            thing_id, body.scope, changes, request[STAFF].account.username, body.note, body.base_version
-        )
-    except EditError as exc:
-        return _refused(exc)
+    done = await _edits(request).publish_elements(
+        thing_id, body.scope, changes, request[STAFF].account.username, body.note, body.base_version
+    )
     return await _published(request, thing_id, done.version, done.public())
 
 
-@staff("admin")
+@admin
 async def put_yaml(request: web.Request) -> web.StreamResponse:
     thing_id = _thing_id(request)
-    if isinstance(thing_id, web.Response):
-        return thing_id
     body = await _body(request, YamlIn)
-    if isinstance(body, web.Response):
-        return body
-    try:
-        done = await _edits(request).publish(
-            thing_id, body.yaml, request[STAFF].account.username, body.note, body.base_version, kind="yaml"
-        )
-    except EditError as exc:
-        return _refused(exc)
+    done = await _edits(request).publish(
+        thing_id, body.yaml, request[STAFF].account.username, body.note, body.base_version, kind="yaml"
+    )
     return await _published(request, thing_id, done.version, done.public())
 
 
-@staff("admin")
+@admin
 async def versions(request: web.Request) -> web.StreamResponse:
     thing_id = _thing_id(request)
-    if isinstance(thing_id, web.Response):
-        return thing_id
     return _json({"versions": await _edits(request).history(thing_id)})
 
 
-@staff("admin")
+@admin
 async def republish(request: web.Request) -> web.StreamResponse:
     thing_id = _thing_id(request)
-    if isinstance(thing_id, web.Response):
-        return thing_id
     raw = request.match_info["version"]
     if not raw.isdigit() or len(raw) > 9:
         return error(404, "not_found", tx.CATALOG_NO_VERSION.format(version=raw))
     body = await _body(request, RepublishIn, empty=True)
-    if isinstance(body, web.Response):
-        return body
-    try:
-        done = await _edits(request).republish(
-            thing_id, int(raw), request[STAFF].account.username, body.note, body.base_version
-        )
-    except EditError as exc:
-        return _refused(exc)
+    done = await _edits(request).republish(
+        thing_id, int(raw), request[STAFF].account.username, body.note, body.base_version
+    )
     return await _published(request, thing_id, done.version, done.public())
 
 
