@@ -2,23 +2,12 @@
 // Admins: the dead-letter list (send one again) and the 好差评 ratings with their work orders.
 (() => {
   const $ = (id) => document.getElementById(id);
-  let csrf = "";
+  const { api } = window.ConsoleKit;
 
   function cell(text) {
     const td = document.createElement("td");
     td.textContent = text == null ? "" : String(text);
     return td;
-  }
-
-  async function api(path, method = "GET") {
-    const resp = await fetch(path, { method, headers: { "X-CSRF-Token": csrf } });
-    if (resp.status === 401) {
-      location.assign("/console/login?next=/console/admin");
-      throw new Error("login");
-    }
-    const data = await resp.json().catch(() => ({}));
-    if (!resp.ok) throw new Error(data.message || "出错了");
-    return data;
   }
 
   async function loadDead() {
@@ -33,7 +22,7 @@
       again.type = "button";
       again.textContent = "重新投递";
       again.addEventListener("click", async () => {
-        await api(`/console/api/admin/dead-letters/${d.id}/retry`, "POST");
+        await api(`/console/api/admin/dead-letters/${d.id}/retry`, { method: "POST" });
         await loadDead();
       });
       const action = document.createElement("td");
@@ -63,8 +52,7 @@
   }
 
   async function start() {
-    const me = await api("/console/api/me");
-    csrf = me.csrf;
+    await window.ConsoleKit.me();
     await Promise.all([loadDead(), loadRatings()]);
   }
 

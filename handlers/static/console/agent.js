@@ -3,33 +3,9 @@
 // (WebSocket), handing back to the bot, and drafts started on the phone.
 (() => {
   const $ = (id) => document.getElementById(id);
-  let csrf = "";
+  const { el, api } = window.ConsoleKit;
   let current = null; // the open handover id
   let socket = null;
-
-  function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === "class") node.className = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) node.append(c);
-    return node;
-  }
-
-  async function api(path, { method = "GET", body } = {}) {
-    const headers = { "X-CSRF-Token": csrf };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (resp.status === 401) {
-      location.assign("/console/login?next=" + encodeURIComponent(location.pathname));
-      throw new Error("login");
-    }
-    const data = resp.status === 204 ? {} : await resp.json().catch(() => ({}));
-    if (!resp.ok) throw Object.assign(new Error(data.message || "出错了"), { status: resp.status, data });
-    return data;
-  }
 
   function minutes(seconds) {
     return seconds < 60 ? `${seconds} 秒` : `${Math.floor(seconds / 60)} 分钟`;
@@ -174,7 +150,7 @@
     }
     const last = data.transcript.length ? data.transcript[data.transcript.length - 1].id : "";
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const query = new URLSearchParams({ csrf, after: last || "0" });
+    const query = new URLSearchParams({ csrf: window.ConsoleKit.csrf(), after: last || "0" });
     socket = new WebSocket(`${scheme}://${location.host}/console/ws/handovers/${id}?${query}`);
     socket.addEventListener("message", (event) => {
       const msg = JSON.parse(event.data);
@@ -257,8 +233,7 @@
   });
 
   async function start() {
-    const me = await api("/console/api/me");
-    csrf = me.csrf;
+    await window.ConsoleKit.me();
     await Promise.all([refreshQueue(), loadThings()]);
     setInterval(() => refreshQueue().catch(() => {}), 3000);
   }

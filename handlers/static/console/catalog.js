@@ -13,34 +13,10 @@
   // complaints are about the promised time limit
   const ABOUT = { handling_type: "promised_limit_days" };
   const SOURCE = { item: "本事项", defaults: "defaults", standard: "规范默认", missing: "缺少" };
-  let csrf = "";
+  const { el, api } = window.ConsoleKit;
   let things = [];
   let current = null; // the open guide, as GET /console/api/catalog/things/{id} gave it
   let initial = {}; // the structured inputs as filled, to send only what changed
-
-  function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === "class") node.className = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) node.append(c);
-    return node;
-  }
-
-  async function api(path, { method = "GET", body } = {}) {
-    const headers = { "X-CSRF-Token": csrf };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (resp.status === 401) {
-      location.assign("/console/login?next=" + encodeURIComponent(location.pathname));
-      throw new Error("login");
-    }
-    const data = await resp.json().catch(() => ({}));
-    if (!resp.ok) throw Object.assign(new Error(data.message || "出错了"), { status: resp.status, data });
-    return data;
-  }
 
   function when(iso) {
     if (!iso) return "";
@@ -431,8 +407,7 @@
   // ---- wiring ------------------------------------------------------------------------------
 
   async function start() {
-    const me = await api("/console/api/me");
-    csrf = me.csrf;
+    await window.ConsoleKit.me();
     for (const b of document.querySelectorAll(".tabs [data-tab]")) b.addEventListener("click", () => selectTab(b.dataset.tab));
     $("filter").addEventListener("input", renderList);
     $("scope").addEventListener("change", fillQuick);

@@ -17,7 +17,7 @@
   // [text](entity) or [text]{"entity": ...}, as bot/nlu/data.py reads them
   const ANNOTATION = /\[([^\]]+)\](?:\(([^)]+)\)|(\{[^}]*\}))/g;
 
-  let csrf = "";
+  const { el, api } = window.ConsoleKit;
   let intents = []; // [{intent, name, examples, accuracy}]
   let entities = {}; // entity -> name
   let selected = null; // the intent whose examples are shown
@@ -25,31 +25,6 @@
   let report = null; // the report shown, and which set
   let reportSet = "cross_validation";
   let pendingForce = null; // the version whose activation was refused
-
-  function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === "class") node.className = v;
-      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-      else node.setAttribute(k, v === true ? "" : v);
-    }
-    for (const c of children) if (c !== null && c !== undefined) node.append(c);
-    return node;
-  }
-
-  async function api(path, { method = "GET", body } = {}) {
-    const headers = { "X-CSRF-Token": csrf };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (resp.status === 401) {
-      location.assign("/console/login?next=" + encodeURIComponent(location.pathname));
-      throw new Error("login");
-    }
-    const data = await resp.json().catch(() => ({}));
-    if (!resp.ok) throw Object.assign(new Error(data.message || "出错了"), { status: resp.status, data });
-    return data;
-  }
 
   const nameOf = (intent) => (intents.find((i) => i.intent === intent) || {}).name || intent;
   const pct = (x) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`);
@@ -557,8 +532,7 @@
   }
 
   async function start() {
-    const me = await api("/console/api/me");
-    csrf = me.csrf;
+    await window.ConsoleKit.me();
     await loadIntents(); // the inbox's pickers list the intents
     const [ents] = await Promise.all([api(`${API}/entities`), loadModels(), loadInbox()]);
     entities = Object.fromEntries(ents.entities.map((e) => [e.entity, e.name]));
