@@ -25,11 +25,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-import aiohttp
 from aiohttp import web
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from integrations.hotline import SIGNATURE_HEADER, TIMESTAMP_HEADER, AppealKind, Channel, OrderStatus, sign
+from integrations.simulators.callbacks import SignedPoster, running
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +241,7 @@ class HotlineSim:
         self.tick = tick
         self.faults = FaultsIn()
         self.rng = random.Random(seed)
-        self.http: aiohttp.ClientSession | None = None
+        self.poster = SignedPoster(self.secret, sign, TIMESTAMP_HEADER, SIGNATURE_HEADER)
         self._delivering = asyncio.Lock()  # the loop and a test may both deliver: never the same event twice
 
     # ---- the contract -----------------------------------------------------
@@ -435,9 +435,9 @@ class HotlineSim:
             for event_id, number, body, url, attempts, _ in due:
                 if number in failed and not self.faults.shuffle_callbacks:
                     continue  # its earlier event just failed: keep the order
-                error = await self._post(url, body.encode())
+                error = await self.poster.post(url, body.encode())
                 if error is None and self.faults.duplicate_callbacks:
-                    await self._post(url, body.encode())  # the same event again: its answer changes nothing
+                    await self.poster.post(url, body.encode())  # the same event again: its answer changes nothing
                 if error is None:
                     self.db.execute("UPDATE events SET delivered = 1, attempts = attempts + 1 WHERE event_id = ?",
                                     (event_id,))  # fmt: skip
@@ -450,19 +450,6 @@ class HotlineSim:
                         (time.time() + delay, error, event_id),
                     )
             return sent
-
-    async def _post(self, url: str, body: bytes) -> str | None:
-        """None when acknowledged, else what went wrong."""
-        if self.http is None or self.http.closed:
-            self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-        stamp = str(int(time.time()))
-        headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: stamp,
-                   SIGNATURE_HEADER: sign(self.secret, stamp, body)}  # fmt: skip
-        try:
-            async with self.http.post(url, data=body, headers=headers) as resp:
-                return None if 200 <= resp.status < 300 else f"HTTP {resp.status}"
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            return f"{type(exc).__name__}: {exc}"
 
     async def run_background(self, stop: asyncio.Event) -> None:
         last_step = time.monotonic()
@@ -550,18 +537,12 @@ class HotlineSim:
         r.add_get("/_sim/calls", self.list_calls)
         r.add_post("/_sim/calls", self.call_outcome)
 
-        async def background(_: web.Application):  # type: ignore[no-untyped-def]
-            stop = asyncio.Event()
-            task = asyncio.create_task(self.run_background(stop))
-            yield
-            stop.set()
-            await task
-            if self.http is not None:
-                await self.http.close()
-            self.db.close()
-
-        application.cleanup_ctx.append(background)
+        application.cleanup_ctx.append(running(self.run_background, self._close))
         return application
+
+    async def _close(self) -> None:
+        await self.poster.close()
+        self.db.close()
 
 
 # ---- answers ------------------------------------------------------------------

@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from integrations.platform import sign
+from integrations.simulators.callbacks import SignedPoster, running
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class PlatformSim:
         self.shuffle = False
         self.supplements: list[dict[str, Any]] = []  # what people supplied (补正), for tests
         self.rng = random.Random(11)
-        self.http: aiohttp.ClientSession | None = None
+        self.poster = SignedPoster(callback_secret, sign, "X-Platform-Timestamp", "X-Platform-Signature")
 
     # ---- the contract -----------------------------------------------------
 
@@ -217,7 +217,7 @@ class PlatformSim:
             copies = 2 if self.duplicate else 1
             ok = False
             for _ in range(copies):
-                ok = await self._post(url, body.encode()) or ok
+                ok = await self.poster.post(url, body.encode()) is None or ok
             if ok:
                 self.db.execute("UPDATE events SET delivered = 1 WHERE event_id = ?", (event_id,))
                 sent += 1
@@ -228,18 +228,6 @@ class PlatformSim:
                     (time.time() + delay, event_id),
                 )
         return sent
-
-    async def _post(self, url: str, body: bytes) -> bool:
-        if self.http is None or self.http.closed:
-            self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-        stamp = str(int(time.time()))
-        headers = {"Content-Type": "application/json", "X-Platform-Timestamp": stamp,
-                   "X-Platform-Signature": sign(self.secret, stamp, body)}  # fmt: skip
-        try:
-            async with self.http.post(url, data=body, headers=headers) as resp:
-                return 200 <= resp.status < 300
-        except (aiohttp.ClientError, TimeoutError):
-            return False
 
     async def run_background(self, stop: asyncio.Event) -> None:
         last_step = time.monotonic()
@@ -313,18 +301,12 @@ class PlatformSim:
         r.add_get("/_sim/applications", self.applications)
         r.add_get("/_sim/supplements", self.list_supplements)
 
-        async def background(_: web.Application):  # type: ignore[no-untyped-def]
-            stop = asyncio.Event()
-            task = asyncio.create_task(self.run_background(stop))
-            yield
-            stop.set()
-            await task
-            if self.http is not None:
-                await self.http.close()
-            self.db.close()
-
-        application.cleanup_ctx.append(background)
+        application.cleanup_ctx.append(running(self.run_background, self._close))
         return application
+
+    async def _close(self) -> None:
+        await self.poster.close()
+        self.db.close()
 
 
 def _invalid(body: Any) -> str | None:
