@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | md5sum | cut -c1-12)
 
 # Rasa 3.6 (the NLU service back end) needs Python 3.10 and old libraries: its own venv.
 # (pyenv's shims answer "command not found" for versions not selected, hence the check that it runs)
@@ -21,14 +21,14 @@ setup: $(STAMP)
 	@$(PY) scripts/ensure_redis.py
 	@$(PY) -m bot db upgrade
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 	  { echo "Python 3.11 is required (found $$($(PYTHON) --version))"; exit 1; }
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null || \
 	  { echo "installing python3-venv"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -e '.[dev]'
+	@$(PY) -m pip install -q pip==26.3
+	@$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 run: setup
@@ -62,12 +62,12 @@ compose-setup:
 
 rasa-setup: $(RASA_STAMP)
 
-$(RASA_STAMP):
+$(RASA_STAMP): constraints-rasa.txt
 	@test -n "$(RASA_PY)" || { echo "Rasa 3.6 needs Python 3.10 and none was found: install it (e.g. 'pyenv install 3.10.13') or set RASA_PY=/path/to/python3.10"; exit 1; }
 	@$(RASA_PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' || { echo "RASA_PY=$(RASA_PY) is not Python 3.10"; exit 1; }
 	@test -x $(RASA_VENV)/bin/python || $(RASA_PY) -m venv $(RASA_VENV)
 	@$(RASA_VENV)/bin/pip install -q pip==24.0
-	@$(RASA_VENV)/bin/pip install -q rasa==3.6.21 jieba==0.42.1
+	@$(RASA_VENV)/bin/pip install -q -c constraints-rasa.txt rasa==3.6.21 jieba==0.42.1
 	@touch $@
 
 rasa-validate: setup rasa-setup

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -478,16 +479,55 @@ def test_the_app_image() -> None:
     assert "healthcheck.py" in app.instructions("HEALTHCHECK")[0] and "/healthz" in check
 
 
+def pins(path: Path) -> dict[str, str]:
+    """name (normalised) -> version, of a constraints file; any line that is not a pin fails."""
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", line.strip())
+        assert m, f"{path.name}: not an exact pin: {line!r}"
+        found[re.sub(r"[-_.]+", "-", m.group(1)).lower()] = m.group(2)
+    return found
+
+
+def requirement(spec: str) -> tuple[str, str]:
+    m = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^]]*\])?==(\S+)", spec.split(";")[0].strip())
+    assert m, f"not pinned exactly: {spec!r}"
+    return re.sub(r"[-_.]+", "-", m.group(1)).lower(), m.group(2)
+
+
+def test_transitive_dependencies_are_pinned_where_everything_is_installed() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    direct = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    constraints = pins(ROOT / "constraints.txt")
+    for name, version in map(requirement, direct):
+        assert constraints.get(name) == version, f"constraints.txt: {name} {constraints.get(name)}, pyproject {version}"
+    rasa = pins(ROOT / "constraints-rasa.txt")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for name in ("rasa", "jieba"):
+        wanted = re.search(rf"\b{name}==([\d.]+)", makefile).group(1)
+        assert rasa.get(name) == wanted, f"constraints-rasa.txt: {name} {rasa.get(name)}, Makefile {wanted}"
+    # every install goes through them
+    assert "-c constraints.txt -e '.[dev]'" in makefile
+    assert "-c constraints-rasa.txt rasa==" in makefile
+    for dockerfile in ("Dockerfile", "Dockerfile.rasa"):
+        text = (DOCKER / dockerfile).read_text(encoding="utf-8")
+        assert "pip install --no-cache-dir -c constraints.txt -r requirements.txt" in text, dockerfile
+    assert "-c /tmp/constraints-rasa.txt rasa==" in (DOCKER / "Dockerfile.rasa").read_text(encoding="utf-8")
+
+
 def test_the_rasa_image() -> None:
     rasa = Dockerfile(DOCKER / "Dockerfile.rasa")
     first, last = list(rasa.stages())
     assert first.instructions("FROM")[0].startswith("python:3.11-slim-bookworm AS ")
     assert last.instructions("FROM")[0].startswith("python:3.10")
     assert_base(last)
-    # the versions `make rasa-setup` installs
+    # the versions `make rasa-setup` installs (its recipe: the lines after the stamp's rule)
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^\$\(RASA_STAMP\):.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
     for package in ("rasa", "jieba", "pip"):
-        wanted = re.search(rf"\b{package}==([\d.]+)", makefile).group(1)
+        wanted = re.search(rf"\b{package}==([\d.]+)", recipe).group(1)
         assert f"{package}=={wanted}" in " ".join(last.lines), f"{package}=={wanted} as in the Makefile"
     # the domain, written by the app (its parser accepts the command), handed to the Rasa stage
     domain = next(line for line in first.lines if "bot.nlu domain" in line).split(None, 1)[1].split()
