@@ -15,7 +15,7 @@ RASA_STAMP := $(RASA_VENV)/.installed-rasa-3.6.21
 RASA_MODELS := var/rasa/models
 RASA_PORT ?= 5005
 
-.PHONY: setup run test bench lint catalog-check redis-stop clean rasa-setup rasa-validate rasa-train rasa-serve browser-setup compose-setup
+.PHONY: setup run test fuzz bench lint catalog-check redis-stop clean rasa-setup rasa-validate rasa-train rasa-serve browser-setup compose-setup
 
 setup: $(STAMP)
 	@$(PY) scripts/ensure_redis.py
@@ -36,6 +36,11 @@ run: setup
 
 test: setup rasa-setup browser-setup compose-setup
 	$(PY) -m pytest
+
+# The hostile-input properties with new random examples, three times as many as `make test`
+# draws (which are the same every run); what fails is kept in .hypothesis/ and replayed first.
+fuzz: setup
+	HYPOTHESIS_PROFILE=explore FUZZ_SCALE=3 $(PY) -m pytest tests/test_hostile_input.py
 
 bench: setup rasa-setup
 	$(PY) -m bot.bench

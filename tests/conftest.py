@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import hypothesis
 import psycopg
 import pytest
 import redis
@@ -30,6 +31,13 @@ from integrations.simulators.wechat import WeChatSim
 
 # the consoles' browser tests share the `browser` fixture (headless Debian Chromium) from there
 pytest_plugins = ["tests.browser_helpers"]
+
+# Property-based tests: `make test` (and CI) draws the same examples every run, so that a red run
+# is this change's doing; `make fuzz` explores new ones (HYPOTHESIS_PROFILE=explore, more of them)
+# and keeps what fails in .hypothesis/ to replay.
+hypothesis.settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+hypothesis.settings.register_profile("explore", print_blob=True)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 import shutil
 import time
@@ -75,10 +76,13 @@ CROSS_TALK = "could not switch to the announced NLU model"
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
+EXAMPLES_SCALE = float(os.environ.get("FUZZ_SCALE", "1"))  # `make fuzz` draws more of them
+
+
 def examples(n: int) -> settings:
     # one server per test, shared by its examples: the function-scoped fixtures are meant
     return settings(
-        max_examples=n,
+        max_examples=max(1, round(n * EXAMPLES_SCALE)),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
     )
