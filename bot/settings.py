@@ -21,7 +21,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address `serve` listens on")
     port: int = Field(8080, description="port `serve` listens on")
     # The project's own Redis (started by `make setup` when nothing answers).
-    redis_url: str = Field("redis://127.0.0.1:6391/0", description="Redis for sessions, locks, de-duplication")
+    redis_url: str = Field(
+        "redis://127.0.0.1:6391/0",
+        description="Redis for sessions, locks, de-duplication; behind Sentinel: "
+        "redis+sentinel://[:password@]host:26379[,host:26379…]/primary-name[/db]",
+    )
     database_url: str = Field(
         f"sqlite+aiosqlite:///{ROOT / 'var' / 'app.db'}",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+psycopg://…",

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.redis_client import sentinel_target  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 
@@ -50,6 +51,14 @@ def redis_binary() -> str:
 
 def main() -> int:
     configured = "REDIS_URL" in os.environ
+    target = sentinel_target(Settings().redis_url)
+    if target is not None:  # the operator's Sentinels: one of them must answer
+        for host, port in target.sentinels:
+            if answers(host, port):
+                print(f"redis sentinel answers at {host}:{port} (primary {target.service!r})")
+                return 0
+        print(f"no Sentinel of REDIS_URL answers: {target.sentinels}", file=sys.stderr)
+        return 1
     url = urlparse(Settings().redis_url)
     host, port = url.hostname or "127.0.0.1", url.port or 6379
     if answers(host, port):
