@@ -77,3 +77,10 @@ def make_redis(url: str) -> Redis:
     asking = {"socket_connect_timeout": 1, "socket_timeout": 1, "password": target.sentinel_password}
     sentinel = Sentinel(target.sentinels, sentinel_kwargs=asking)
     return sentinel.master_for(target.service, redis_class=Redis, db=target.db, password=target.password, **options)
+
+
+def channel(redis: Redis, name: str) -> str:
+    """A pub/sub channel of this Redis database. Channels are server-wide in Redis, databases are
+    not: two deployments (or test runs) on one server, each with a database of its own, would
+    otherwise hear each other's announcements."""
+    return f"{name}@db{redis.connection_pool.connection_kwargs.get('db', 0)}"

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.catalog.edits import CatalogEdits
+from bot.redis_client import channel
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ async def announce(redis: Redis, thing_id: str, version: int) -> None:
     """Tell every process; the version is stored already, so a lost message only delays
     the others until their next check."""
     try:
-        await redis.publish(PUBLISHED, json.dumps({"thing": thing_id, "version": version}))
+        await redis.publish(channel(redis, PUBLISHED), json.dumps({"thing": thing_id, "version": version}))
     except (RedisError, OSError) as exc:
         log.warning("could not announce %s version %s, other processes catch up within %ss: %s",
                     thing_id, version, CHECK_SECONDS, exc)  # fmt: skip
@@ -54,7 +55,7 @@ async def follow_published(
     while not stop.is_set():
         pubsub = redis.pubsub()
         try:
-            await pubsub.subscribe(PUBLISHED)
+            await pubsub.subscribe(channel(redis, PUBLISHED))
             due = 0.0  # what was published while we were not listening
             while not stop.is_set():
                 await check_if_due()

@@ -22,6 +22,7 @@ from bot.nlu.data import TrainingData, loads, read_file
 from bot.nlu.engine import EmbeddedNLU, NluConfig
 from bot.nlu.evaluate import cross_validate, evaluate
 from bot.nlu.store import NluStore, summary
+from bot.redis_client import channel
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class NluTrainer:
             if drop > self.margin and not force:
                 raise ActivationRefused(f"{drop:.4f}")
         await self.store.activate(version, actor, {"force": force, "previous": active.version if active else None})
-        await self.redis.publish(ACTIVATIONS, json.dumps({"version": version}))
+        await self.redis.publish(channel(self.redis, ACTIVATIONS), json.dumps({"version": version}))
         return {"version": version, "previous": active.version if active else None}
 
     async def rollback(self, actor: str) -> dict[str, Any]:
@@ -143,7 +144,7 @@ async def follow_activations(
     while not stop.is_set():
         pubsub = trainer.redis.pubsub()
         try:
-            await pubsub.subscribe(ACTIVATIONS)
+            await pubsub.subscribe(channel(trainer.redis, ACTIVATIONS))
             while not stop.is_set():
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if message is not None:
