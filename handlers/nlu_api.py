@@ -343,7 +343,9 @@ async def training_job(request: web.Request) -> web.StreamResponse:
 async def list_models(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     models = [m.public() for m in await services.nlu_store.models()]
-    return web.json_response({"models": models, "in_use": services.nlu.version})
+    # who answers the citizens: with Rasa, the versions trained here answer only while Rasa is down
+    answering = "rasa" if services.nlu.rasa is not None else "embedded"
+    return web.json_response({"models": models, "in_use": services.nlu.version, "answering": answering})
 
 
 async def _version_of(request: web.Request) -> ModelVersion | web.Response:

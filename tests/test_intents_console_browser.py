@@ -32,6 +32,7 @@ from tests.conftest import serving
 from tests.console_helpers import PASSWORD, make_account
 from tests.test_demo_page import last_turn, type_and_send
 from tests.test_nlu_admin import _slice
+from tests.test_processes import free_port
 
 TIMEOUT_MS = 30_000
 PHRASE = "抱上大孙子了，要跑哪些手续"  # a grandparent's way of saying a baby was born
@@ -143,6 +144,7 @@ async def test_teach_a_phrasing_retrain_report_activate_and_the_bot_understands(
     # retrain, watching the progress bar
     await page.click("#tab-models")
     await expect(page.locator("#models-empty")).to_be_visible()
+    await expect(page.locator("#rasa-notice")).to_be_hidden()  # the embedded engine answers: what is activated here
     await page.evaluate(
         """() => { window.progress = [];
                    new MutationObserver(() => window.progress.push(
@@ -262,3 +264,28 @@ async def test_an_agent_marks_a_line_with_the_intent_it_should_have_been(server:
     rows = await services.nlu_store.fallbacks(source="agent")
     assert [(r["text"], r["suggested_intent"], r["channel"]) for r in rows] == [(said, "thing_newborn", "miniprogram")]
     assert agent.errors == [] and citizen.errors == []  # type: ignore[attr-defined]
+
+
+async def test_with_rasa_answering_the_page_says_what_an_activation_changes(
+    settings: Settings, wechat: TestServer, browser: Browser
+) -> None:
+    """With NLU_BACKEND=rasa the versions trained here only stand in while Rasa is down: the page says so,
+    and how to ship new examples to Rasa."""
+    dead_rasa = f"http://127.0.0.1:{free_port()}"  # never asked: the page reads the setting, not Rasa
+    configured = with_wechat(settings, wechat, nlu_backend="rasa", rasa_url=dead_rasa)
+    async with serving(create_app(configured)) as server:
+        await make_account(server, "wang.li", "admin", "王丽")
+        page = await new_page(browser, 1440, 900, TIMEOUT_MS)
+        await page.goto(str(server.make_url("/console/login")))
+        await page.fill("#username", "wang.li")
+        await page.fill("#password", PASSWORD)
+        await page.click("#login-button")
+        await expect(page.locator("#console-nav .me")).to_contain_text("王丽")
+        await page.goto(str(server.make_url("/console/intents")))
+        await page.click("#tab-models")
+        notice = page.locator("#rasa-notice")
+        await expect(notice).to_be_visible()
+        await expect(notice).to_contain_text("Rasa")
+        await expect(notice.get_by_role("link", name="下载")).to_have_attribute("href", "/api/admin/nlu/export")
+        await shot(page, "intents-12-rasa-answers.png")
+        assert page.errors == []  # type: ignore[attr-defined]

@@ -240,6 +240,17 @@ async def test_retrain_activate_refuse_force_and_roll_back_across_processes(
     assert (await (await restarted.get("/api/admin/nlu/models", headers=hr)).json())["in_use"] == v1["version"]
 
 
+async def test_the_models_list_says_which_engine_answers_citizens(
+    aiohttp_client: Any, admin_settings: Settings
+) -> None:
+    for backend, rasa_url in (("embedded", "http://127.0.0.1:5005"), ("rasa", "http://127.0.0.1:9")):
+        configured = admin_settings.model_copy(update={"nlu_backend": backend, "rasa_url": rasa_url})
+        client: TestClient = await aiohttp_client(create_app(configured))
+        await as_staff(client)
+        body = await (await client.get("/api/admin/nlu/models")).json()
+        assert body["answering"] == backend, body
+
+
 async def test_activation_and_rollback_errors(aiohttp_client: Any, admin_settings: Settings) -> None:
     client: TestClient = await aiohttp_client(create_app(admin_settings))
     h = await as_staff(client)

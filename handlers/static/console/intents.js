@@ -371,6 +371,7 @@
 
   async function loadModels() {
     const data = await api(`${API}/models`);
+    $("rasa-notice").hidden = data.answering !== "rasa"; // with Rasa, what is activated here answers only as its stand-in
     const active = data.models.find((m) => m.status === "active");
     const status = { active: "使用中", retired: "已停用", trained: "未启用" };
     $("models-empty").hidden = data.models.length > 0;
