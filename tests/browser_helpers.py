@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 from pydantic import SecretStr
 
 from bot.settings import ROOT, Settings
 from tests.conftest import MP_APPID, MP_SECRET, WECHAT_APPID, WECHAT_SECRET
+from tests.console_helpers import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browsers are never downloaded
 CHROMIUM_ARGS = [
@@ -69,3 +70,12 @@ async def shot(page: Page, name: str, from_top: bool = False) -> None:
     if from_top:
         await page.evaluate("window.scrollTo(0, 0)")
     await page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+async def log_in(page: Page, server: TestServer, username: str, shown_as: str) -> None:
+    """Through the login page, as a person does; done when the header shows who is logged in."""
+    await page.goto(str(server.make_url("/console/login")))
+    await page.fill("#username", username)
+    await page.fill("#password", PASSWORD)
+    await page.click("#login-button")
+    await expect(page.locator("#console-nav .me")).to_contain_text(shown_as)

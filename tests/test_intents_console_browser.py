@@ -24,6 +24,7 @@ from bot.settings import ROOT, Settings
 from handlers.app import create_app
 from handlers.keys import SERVICES
 from tests.browser_helpers import (
+    log_in,
     new_page,
     shot,
     with_wechat,
@@ -91,11 +92,7 @@ async def test_teach_a_phrasing_retrain_report_activate_and_the_bot_understands(
     await services.nlu_store.record_fallback("wechat", "阿巴阿巴嗯嗯")
 
     page = await new_page(browser, 1440, 900, TIMEOUT_MS)
-    await page.goto(str(server.make_url("/console/login")))
-    await page.fill("#username", "wang.li")
-    await page.fill("#password", PASSWORD)
-    await page.click("#login-button")
-    await expect(page.locator("#console-nav .me")).to_contain_text("王丽")
+    await log_in(page, server, "wang.li", "王丽")
     await page.locator("#console-nav").get_by_role("link", name="意图训练").click()
     await expect(page).to_have_url(str(server.make_url("/console/intents")))
     newborn = page.locator("#intents [data-intent=thing_newborn]")
@@ -276,11 +273,7 @@ async def test_with_rasa_answering_the_page_says_what_an_activation_changes(
     async with serving(create_app(configured)) as server:
         await make_account(server, "wang.li", "admin", "王丽")
         page = await new_page(browser, 1440, 900, TIMEOUT_MS)
-        await page.goto(str(server.make_url("/console/login")))
-        await page.fill("#username", "wang.li")
-        await page.fill("#password", PASSWORD)
-        await page.click("#login-button")
-        await expect(page.locator("#console-nav .me")).to_contain_text("王丽")
+        await log_in(page, server, "wang.li", "王丽")
         await page.goto(str(server.make_url("/console/intents")))
         await page.click("#tab-models")
         notice = page.locator("#rasa-notice")
