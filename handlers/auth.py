@@ -37,6 +37,10 @@ async def read_body(request: web.Request) -> bytes:
         raise web.HTTPRequestEntityTooLarge(limit, text=body, content_type="application/json") from exc
 
 
+class NulInText(ValueError):
+    """JSON that parses, but with a NUL in a string or a key."""
+
+
 def loads(raw: bytes | str) -> Any:
     """JSON from outside, or ``ValueError``: not JSON, absurdly nested, or holding a NUL in any
     string or key. NUL is refused here, at the edge, once for every API: no text a person or a
@@ -46,7 +50,7 @@ def loads(raw: bytes | str) -> Any:
     except RecursionError as exc:  # deeper than the parser's stack
         raise ValueError("JSON nested too deeply") from exc
     if _holds_nul(data):
-        raise ValueError("NUL in a JSON string")
+        raise NulInText("a text holds a NUL character (\\u0000)")
     return data
 
 

@@ -53,7 +53,7 @@ from bot.dialogue.session import Session
 from bot.masking import mask_text, mask_value
 from bot.texts import staff, texts_for, voice
 from bot.validators import id_card_birth_date, id_card_problem
-from handlers.auth import error, loads, read_limited
+from handlers.auth import NulInText, error, loads, read_limited
 from handlers.keys import SERVICES
 from handlers.services import Services
 from integrations.hotline import BadCallback, verify_signature
@@ -137,6 +137,8 @@ def _parse(body: bytes) -> TurnIn | str:
     """The turn, or what is wrong with it (for a 400)."""
     try:
         data = loads(body)
+    except NulInText as exc:
+        return str(exc)
     except ValueError:
         return "body is not JSON (UTF-8)"
     try:

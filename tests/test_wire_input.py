@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from yarl import URL
 
-from handlers.auth import loads
+from handlers.auth import NulInText, loads
 from handlers.odd_urls import odd_urls
 
 
@@ -27,7 +27,7 @@ from handlers.odd_urls import odd_urls
     ],
 )
 def test_a_nul_anywhere_in_json_is_refused(raw: bytes) -> None:
-    with pytest.raises(ValueError, match="NUL"):
+    with pytest.raises(NulInText, match="NUL"):
         loads(raw)
 
 
