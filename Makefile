@@ -15,7 +15,7 @@ RASA_STAMP := $(RASA_VENV)/.installed-rasa-3.6.21
 RASA_MODELS := var/rasa/models
 RASA_PORT ?= 5005
 
-.PHONY: setup run test fuzz bench lint catalog-check redis-stop clean rasa-setup rasa-validate rasa-train rasa-serve browser-setup compose-setup
+.PHONY: setup run test fuzz bench lint postgres-setup catalog-check redis-stop clean rasa-setup rasa-validate rasa-train rasa-serve browser-setup compose-setup
 
 setup: $(STAMP)
 	@$(PY) scripts/ensure_redis.py
@@ -34,7 +34,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: setup
 	$(PY) -m bot run
 
-test: setup rasa-setup browser-setup compose-setup
+test: setup rasa-setup browser-setup compose-setup postgres-setup
 	$(PY) -m pytest
 
 # The hostile-input properties with new random examples, three times as many as `make test`
@@ -57,6 +57,11 @@ browser-setup:
 	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver && fc-list :lang=zh 2>/dev/null | grep -q . || \
 	  { echo "installing chromium, chromium-driver and fonts-wqy-microhei"; $(SUDO) apt-get update -qq && \
 	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei; }
+
+# The tests' PostgreSQL (the database matrix, the database-outage faults): the one at
+# 127.0.0.1:5432, or DATABASE_URL_PG, or a cluster of the project's own started there.
+postgres-setup: setup
+	@$(PY) scripts/ensure_postgres.py
 
 # tests/test_packaging.py validates docker/compose.yaml with a real Compose client: the docker
 # plugin where there is one, else Debian's docker-compose (1.29, offline `config` needs no engine).

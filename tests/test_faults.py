@@ -503,8 +503,7 @@ class TcpProxy:
 @pytest.fixture
 async def pg_proxy() -> AsyncIterator[tuple[TcpProxy, str]]:
     """A PostgreSQL database of the test's own behind the proxy, and the URL the app gets for it."""
-    if PG_ADMIN is None:
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432 (or DATABASE_URL_PG)")
+    assert PG_ADMIN is not None, "no PostgreSQL: `make test` starts one (scripts/ensure_postgres.py)"
     with pg_database("lnyjs_faults") as pg_url:
         url = make_url(pg_url)
         proxy = TcpProxy(url.port or 5432)
