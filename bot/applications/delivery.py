@@ -15,7 +15,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.applications.notices import NoticeQueue
@@ -117,19 +117,27 @@ class OutboxDelivery(OutboxConsumer):
                 .where(applications.c.id == app.id)
                 .values(number=result.number, status="accepted", updated_at=now)
             )
-            for item in result.items:
-                status = ACCEPTED if item.get("accepted", True) else REFUSED_ITEM
+            if result.items:  # one statement for every item (psycopg sends them in one round trip)
                 await conn.execute(  # a replayed answer must not undo what status events moved since
                     update(application_items)
                     .where(
                         application_items.c.application_id == app.id,
-                        application_items.c.item_key == item["key"],
+                        application_items.c.item_key == bindparam("b_key"),
                         application_items.c.seq == 0,
                     )
                     # the platform's acceptance is each item's first change (seq 1): its callback adds nothing
                     .values(
-                        status=status, note=str(item.get("reason", "")), seq=int(item.get("seq", 1)), updated_at=now
-                    )
+                        status=bindparam("b_status"), note=bindparam("b_note"), seq=bindparam("b_seq"), updated_at=now
+                    ),
+                    [
+                        {
+                            "b_key": item["key"],
+                            "b_status": ACCEPTED if item.get("accepted", True) else REFUSED_ITEM,
+                            "b_note": str(item.get("reason", "")),
+                            "b_seq": int(item.get("seq", 1)),
+                        }
+                        for item in result.items
+                    ],
                 )
             await self.finish(row_id, conn=conn)
             notice = {"kind": "accepted", "thing": app.thing_id, "number": result.number}

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.applications.inbox import Inbox
@@ -141,7 +141,7 @@ class NotificationDelivery(OutboxConsumer):
     # the outcomes written in one more.
 
     async def deliver_due(self, limit: int | None = None) -> int:
-        rows = await self.claim_batch(limit or self.batch)
+        rows = await self.claim_due(limit or self.batch)
         if not rows:
             return 0
         notices = {r.id: self._notice(r) for r in rows}
@@ -186,29 +186,6 @@ class NotificationDelivery(OutboxConsumer):
             body=payload["notice"],
             text=render_notice(payload["notice"], self.catalog, standard),
         )
-
-    async def claim_batch(self, limit: int) -> list[Any]:
-        now = datetime.now(UTC)
-        due = (
-            select(outbox.c.id)
-            .where(
-                outbox.c.kind == "notify",
-                outbox.c.delivered_at.is_(None),
-                outbox.c.dead_at.is_(None),
-                outbox.c.next_at <= now,
-            )
-            .order_by(outbox.c.next_at, outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # PostgreSQL: two workers never wait on or share a row
-        )
-        async with self.db.begin() as conn:
-            claimed = await conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(due.scalar_subquery()), outbox.c.next_at <= now)
-                .values(next_at=now + timedelta(seconds=self.lease), attempts=outbox.c.attempts + 1)
-                .returning(outbox.c.id, outbox.c.payload, outbox.c.attempts)
-            )
-            return list(claimed)
 
     async def _reach(self, pending: dict[int, Notice]) -> Reach:
         users = sorted({n.user for n in pending.values()})
