@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 from bot.nlu.normalize import SPOKEN_DIGITS
@@ -82,6 +83,15 @@ class Places:
             return out
 
         return cls(cities=table("city"), districts=table("district"))
+
+    @cached_property
+    def longest_first(self) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+        """(entity, (surface, canonical)…) with longer surfaces first, as ``extract`` tries them:
+        sorted once, not on every message."""
+        return tuple(
+            (entity, tuple((surface, table[surface]) for surface in sorted(table, key=len, reverse=True)))
+            for entity, table in (("district", self.districts), ("city", self.cities))
+        )
 
 
 def _span(entity: str, value: Any, start: int, end: int, **extra: Any) -> dict[str, Any]:
@@ -155,10 +165,12 @@ def extract(text: str, places: Places | None = None, today: date | None = None) 
         add(_span("amount", f"{n:.2f}", m.start(), m.end()))
 
     if places:
-        for entity, table in (("district", places.districts), ("city", places.cities)):
-            for surface in sorted(table, key=len, reverse=True):
+        for entity, surfaces in places.longest_first:
+            for surface, canonical in surfaces:
+                if surface not in text:  # most are absent: a substring test, not a regular expression
+                    continue
                 for m in re.finditer(re.escape(surface), text):
-                    add(_span(entity, table[surface], m.start(), m.end()))
+                    add(_span(entity, canonical, m.start(), m.end()))
     for m in _NAME.finditer(text):
         add(_span("person_name", m.group("n"), m.start("n"), m.end("n")))
     return sorted(found, key=lambda s: s["start"])
