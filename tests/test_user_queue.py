@@ -1,8 +1,11 @@
-"""A person's queue and session on the real Redis: two round trips a turn, and a Redis that lost
-its Lua scripts (a restart; SCRIPT FLUSH here) before or within a turn."""
+"""A person's queue and session on the real Redis: two round trips a turn, a Redis that lost
+its Lua scripts (a restart; SCRIPT FLUSH here) before or within a turn, and a ticket kept alive
+through a long turn but not past the longest hold."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +14,7 @@ from redis.asyncio import Redis
 
 from bot.crypto import Vault, new_key
 from bot.dialogue.session import Session
-from bot.dialogue.storage import SessionStore, UserQueue
+from bot.dialogue.storage import SessionStore, UserQueue, user_key
 
 USER = "mp:oQueue"
 
@@ -78,3 +81,55 @@ async def test_scripts_lost_within_a_turn_still_let_the_next_message_in(redis: R
     ticket, seen = await one_turn(queue, sessions, "next")
     assert ticket == held.ticket + 1  # not queued behind a turn that was never released
     assert seen.last_replies == [{"type": "text", "text": "saved anyway"}]
+
+
+async def test_a_turn_longer_than_a_tickets_life_keeps_the_next_message_waiting(redis: Redis) -> None:
+    """The ticket's ``alive`` key lives 0.3 s; a 1 s turn refreshes it, so the person's next
+    message waits for it rather than taking it for a dead process's and running alongside."""
+    queue = UserQueue(redis, hold_seconds=30, alive_seconds=0.3)
+    order: list[str] = []
+
+    async def slow() -> None:
+        async with queue.turn(USER):
+            order.append("slow starts")
+            await asyncio.sleep(1.0)
+            order.append("slow ends")
+
+    async def next_message() -> None:
+        await asyncio.sleep(0.1)
+        async with queue.turn(USER):
+            order.append("next runs")
+
+    await asyncio.gather(slow(), next_message())
+    assert order == ["slow starts", "slow ends", "next runs"]
+
+
+async def test_a_hung_turn_lets_the_next_message_in_after_the_longest_hold(redis: Redis) -> None:
+    queue = UserQueue(redis, hold_seconds=0.5, alive_seconds=0.3)
+    hung = asyncio.Event()
+
+    async def hangs() -> None:
+        async with queue.turn(USER):
+            hung.set()
+            await asyncio.sleep(30)
+
+    stuck = asyncio.create_task(hangs())
+    await hung.wait()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with queue.turn(USER):
+        waited = loop.time() - started
+    stuck.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await stuck
+    assert 0.4 <= waited < 3.0  # refreshed for the hold (0.5 s), then skipped once its key expired
+
+
+async def test_no_refresh_outlives_its_turn(redis: Redis) -> None:
+    queue = UserQueue(redis, hold_seconds=30, alive_seconds=0.3)
+    async with queue.turn(USER) as held:
+        await asyncio.sleep(0.25)  # one refresh has run
+    alive = f"q:{{{user_key(USER)}}}:alive:{held.ticket}"
+    assert await redis.exists(alive) == 0  # released
+    await asyncio.sleep(0.3)
+    assert await redis.exists(alive) == 0  # and no timer wrote it back
