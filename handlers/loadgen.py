@@ -33,9 +33,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
+from xml.etree import ElementTree
 
 import aiohttp
-import xmltodict
+import uvloop
 from pydantic import TypeAdapter
 from wechatpy.crypto import WeChatCrypto
 
@@ -84,6 +85,12 @@ class Tally:
 
 class Refused(Exception):
     """The service answered, but not as it should have."""
+
+
+def _fields(xml: str) -> dict[str, str]:
+    """A WeChat ``<xml>``'s fields: ElementTree's C parser, since the generator shares the
+    service's cores and xmltodict cost it a tenth of its time. Our own server's XML, trusted."""
+    return {child.tag: child.text or "" for child in ElementTree.fromstring(xml)}
 
 
 class Player:
@@ -162,7 +169,7 @@ class Player:
         assert self.crypto is not None
         stamp, nonce = str(int(time.time())), str(random.randrange(10**9))
         body = self.crypto.encrypt_message(self._message(openid, text, random.randrange(10**15)), nonce, stamp)
-        envelope = xmltodict.parse(body)["xml"]
+        envelope = _fields(body)
         signature = hashlib.sha1("".join(sorted([self.args.token, stamp, nonce])).encode()).hexdigest()
         query = {"signature": signature, "timestamp": stamp, "nonce": nonce, "encrypt_type": "aes",
                  "msg_signature": envelope["MsgSignature"]}  # fmt: skip
@@ -172,9 +179,9 @@ class Player:
                 raise Refused(f"wechat: HTTP {resp.status}")
         if answer == "success":
             raise Refused("wechat: no passive reply in time")
-        reply = xmltodict.parse(answer)["xml"]
+        reply = _fields(answer)
         plain = self.crypto.decrypt_message(answer, reply["MsgSignature"], reply["TimeStamp"], reply["Nonce"])
-        content = str(xmltodict.parse(plain)["xml"].get("Content") or "")
+        content = _fields(plain).get("Content", "")
         if not content:
             raise Refused("wechat: empty reply")
         return content
@@ -258,7 +265,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    result = asyncio.run(main_async(parse_args(argv)))
+    # uvloop, as the service's own processes: the generator shares their two cores
+    result = uvloop.run(main_async(parse_args(argv)))
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["errors"] == 0 else 1
 

@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+import uvloop
 from aiohttp import web
 
 from bot.settings import ROOT, get_settings
@@ -57,7 +58,8 @@ def main() -> None:
         )
         app = sim.app()
         port = args.port or settings.platform_sim_port
-    web.run_app(app, host=args.host, port=port, access_log=None)
+    # uvloop, as the service's processes: under load the simulators share the same cores
+    web.run_app(app, host=args.host, port=port, access_log=None, loop=uvloop.new_event_loop())
 
 
 if __name__ == "__main__":
