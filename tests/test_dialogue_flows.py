@@ -195,6 +195,24 @@ async def test_two_misunderstandings_offer_options_and_a_human(services: Service
     assert isinstance(replies[-1], HandoffNotice)
 
 
+async def test_misunderstanding_again_and_again_keeps_the_session_the_same_size(services: Services) -> None:
+    """Each offer of help kept the one before it inside itself: a person who kept writing what the
+    bot could not read grew their session by a level every second message, without end."""
+    c = Citizen(services.dialogue, "flow:lost-long")
+    await newborn_to_form(c)
+    sessions = services.dialogue.sessions
+
+    async def size_after(messages: int) -> int:
+        for n in range(messages):
+            await c.say(f"阿巴阿巴{n}")
+        return len((await sessions.load("flow:lost-long", "api")).model_dump_json())
+
+    settled = await size_after(4)
+    assert await size_after(20) <= settled + 16  # room for a counter's digits, not for a level a time
+    replies = await c.say("1")  # 继续办理: back to the question the person was on
+    assert isinstance(replies[-1], FieldPrompt)
+
+
 async def test_tolerable_material_skipped_is_announced_and_reviewed(services: Services) -> None:
     c = Citizen(services.dialogue, "flow:tolerable")
     thing = services.catalog.things["newborn"]

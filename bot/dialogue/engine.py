@@ -567,7 +567,12 @@ class Turn:
             elif choice == "restart":
                 await self.command("restart")
             elif choice == "continue":
-                await self.ask_next(repeat=True)
+                # the draft knows what comes next; repeating "the pending question" here repeated this offer
+                self.s.awaiting = None
+                if self.thing() is None:
+                    self.show_catalog()
+                else:
+                    await self.ask_next(back=True)
             return choice is not None
         if a.kind == "resume":
             choice = self.option(a)
@@ -891,6 +896,11 @@ class Turn:
 
     def offer_help(self) -> None:
         tx = self.tx
+        before = self.s.awaiting
+        if before is not None and before.kind == "help":  # offered again: keep what the first offer kept,
+            kept = before.value  # not the offer inside the offer (the session grew a level each time)
+        else:
+            kept = before.model_dump() if before is not None else None
         options = [
             ("list", tx.HELP_OPTIONS["list"]),
             ("human", tx.HELP_OPTIONS["human"]),
@@ -898,13 +908,11 @@ class Turn:
         ]
         if self.e.appeals is not None:  # a question the bot cannot answer: 12345 answers it later
             options.insert(2, ("ask", tx.HELP_OPTIONS["ask"]))
-        if self.s.awaiting is not None and self.s.awaiting.kind != "help":
+        if kept is not None:  # a question was open, however many offers ago: it can be taken up again
             options.insert(0, ("continue", tx.HELP_CONTINUE))
         self.s.misunderstood = 0
         payloads = self.say.choices(tx.NOT_UNDERSTOOD_AGAIN, options)
-        self.s.awaiting = Awaiting(
-            kind="help", options=payloads, value=self.s.awaiting.model_dump() if self.s.awaiting else None
-        )
+        self.s.awaiting = Awaiting(kind="help", options=payloads, value=kept)
 
     def offer_things(self, ids: list[str]) -> None:
         options = [(i, self.e.catalog.things[i].name) for i in ids] + [("none", self.tx.NONE_OF_THESE)]
