@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from bot.crypto import Vault, new_key
 from bot.dialogue.session import Session
@@ -36,8 +36,7 @@ async def one_turn(queue: UserQueue, sessions: SessionStore, said: str) -> tuple
         session = sessions.parse(held.peeked[0], USER, "miniprogram")
         seen = session.model_copy()
         session.last_replies = [{"type": "text", "text": said}]
-        written = await sessions.save(session, [lambda pipe: queue.stage_release(pipe, held)])
-        queue.settle(held, written[-1])
+        await queue.commit(held, [lambda pipe: sessions.stage_save(pipe, session)])
     return held.ticket, seen
 
 
@@ -75,9 +74,8 @@ async def test_scripts_lost_within_a_turn_still_let_the_next_message_in(redis: R
         await redis.script_flush()  # Redis restarted between taking the turn and saving
         session = sessions.parse(held.peeked[0], USER, "miniprogram")
         session.last_replies = [{"type": "text", "text": "saved anyway"}]
-        written: list[Any] = await sessions.save(session, [lambda pipe: queue.stage_release(pipe, held)])
-        queue.settle(held, written[-1])
-        assert not held.released  # left to the end of the turn
+        await queue.commit(held, [lambda pipe: sessions.stage_save(pipe, session)])  # loads the script again
+        assert held.released
     ticket, seen = await one_turn(queue, sessions, "next")
     assert ticket == held.ticket + 1  # not queued behind a turn that was never released
     assert seen.last_replies == [{"type": "text", "text": "saved anyway"}]
@@ -133,3 +131,32 @@ async def test_no_refresh_outlives_its_turn(redis: Redis) -> None:
     assert await redis.exists(alive) == 0  # released
     await asyncio.sleep(0.3)
     assert await redis.exists(alive) == 0  # and no timer wrote it back
+
+
+async def test_a_commit_writes_every_staged_command_and_answers_each(redis: Redis) -> None:
+    queue, sessions = stores(redis)
+    async with queue.turn(USER) as held:
+        answered = await queue.commit(
+            held,
+            [
+                lambda pipe: pipe.set("probe:s", "值", ex=60),
+                lambda pipe: pipe.xadd("probe:log", {"r": "citizen", "t": "你好"}, maxlen=10, approximate=True),
+                lambda pipe: pipe.hincrby("probe:h", "turn", 2),
+                lambda pipe: pipe.hdel("probe:h", "absent"),
+            ],
+        )
+    assert answered[0] == "OK" and answered[2:] == [2, 0]
+    assert await redis.xrange("probe:log") == [(answered[1], {"r": "citizen", "t": "你好"})]
+    assert await redis.get("probe:s") == "值" and 0 < await redis.ttl("probe:s") <= 60
+    ticket, _ = await one_turn(queue, sessions, "next")
+    assert ticket == held.ticket + 1  # released with the writes
+
+
+async def test_a_commit_whose_write_fails_still_lets_the_next_message_in(redis: Redis) -> None:
+    queue, sessions = stores(redis)
+    await redis.set("probe:not-a-hash", "x")
+    with pytest.raises(ResponseError, match="WRONGTYPE"):
+        async with queue.turn(USER) as held:
+            await queue.commit(held, [lambda pipe: pipe.hincrby("probe:not-a-hash", "turn", 1)])
+    ticket, _ = await one_turn(queue, sessions, "after")
+    assert ticket == held.ticket + 1

@@ -228,9 +228,7 @@ class Engine:
     async def _save_releasing(self, session: Session, held: Held, along: list[Callable[[Any], None]]) -> list[Any]:
         """Save the session with what the turn writes beside it, letting the person's next message in
         on the same round trip."""
-        written = await self.sessions.save(session, [*along, lambda pipe: self.queue.stage_release(pipe, held)])
-        self.queue.settle(held, written[-1])
-        return written
+        return await self.queue.commit(held, [lambda pipe: self.sessions.stage_save(pipe, session), *along])
 
     def _along(self, user: str, said: str, replies: list[Reply], events: list[str]) -> list[Callable[[Any], None]]:
         """What a turn writes beside the session: the conversation's log, the day's counters."""
