@@ -145,7 +145,7 @@ async def test_a_commit_writes_every_staged_command_and_answers_each(redis: Redi
                 lambda pipe: pipe.hdel("probe:h", "absent"),
             ],
         )
-    assert answered[0] == "OK" and answered[2:] == [2, 0]
+    assert answered[0] is True and answered[2:] == [2, 0]  # as a pipeline answers
     assert await redis.xrange("probe:log") == [(answered[1], {"r": "citizen", "t": "你好"})]
     assert await redis.get("probe:s") == "值" and 0 < await redis.ttl("probe:s") <= 60
     ticket, _ = await one_turn(queue, sessions, "next")
@@ -160,3 +160,22 @@ async def test_a_commit_whose_write_fails_still_lets_the_next_message_in(redis: 
             await queue.commit(held, [lambda pipe: pipe.hincrby("probe:not-a-hash", "turn", 1)])
     ticket, _ = await one_turn(queue, sessions, "after")
     assert ticket == held.ticket + 1
+
+
+async def test_reads_staged_with_the_turn_come_back_as_a_pipeline_gives_them(redis: Redis) -> None:
+    queue, _ = stores(redis)
+    await redis.hset("probe:inbox", mapping={"1": "甲", "2": "乙"})
+    async with queue.turn(
+        USER, [lambda pipe: pipe.hgetall("probe:inbox"), lambda pipe: pipe.get("probe:none")]
+    ) as held:
+        assert held.peeked == [{"1": "甲", "2": "乙"}, None]
+
+
+async def test_a_read_that_fails_with_the_turn_still_lets_the_next_message_in(redis: Redis) -> None:
+    queue, sessions = stores(redis)
+    await redis.set("probe:not-a-hash", "x")
+    with pytest.raises(ResponseError, match="WRONGTYPE"):
+        async with queue.turn(USER, [lambda pipe: pipe.hgetall("probe:not-a-hash")]):
+            pytest.fail("the turn must not run on a failed read")
+    ticket, _ = await one_turn(queue, sessions, "after")
+    assert ticket == 2

@@ -19,15 +19,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
 from bot.crypto import Vault
 from bot.dialogue.session import Session
 
 log = logging.getLogger(__name__)
 
-# Draw a number and, when nobody is ahead (the common case), take the turn at once: one round trip.
-_ENTER = """
+# Commands a caller staged (see ``_Staged``), as ARGV from ``from``: for each, its length, then its
+# words; → their answers, an error as an error (pcall), so that one failed command stops no other.
+_RUN_STAGED = """
+local function run_staged(from)
+  local out = {}
+  local i = from
+  while i <= #ARGV do
+    local n = tonumber(ARGV[i])
+    out[#out + 1] = redis.pcall(unpack(ARGV, i + 1, i + n))
+    i = i + n + 1
+  end
+  return out
+end
+"""
+
+# Draw a number and, when nobody is ahead (the common case), take the turn at once and run the
+# staged reads (the session, the inbox…): one round trip. → {ticket, answers…}, or {-ticket} to wait.
+_ENTER = (
+    _RUN_STAGED
+    + """
 local ticket = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('SET', ARGV[2] .. ticket, 1, 'PX', ARGV[3])
@@ -37,9 +54,12 @@ while serving < ticket - 1 do
   serving = serving + 1
 end
 redis.call('SET', KEYS[2], serving, 'PX', ARGV[1])
-if serving == ticket - 1 then return ticket end
-return -ticket
+if serving ~= ticket - 1 then return {-ticket} end
+local out = run_staged(4)
+table.insert(out, 1, ticket)
+return out
 """
+)
 
 # Advance past dead tickets; 1 when ARGV[1] may run now.
 _TURN = """
@@ -61,23 +81,19 @@ redis.call('DEL', ARGV[2] .. ARGV[1])
 return 1
 """
 
-# A turn's writes, then letting the person's next message in (as _DONE), in one script call. The
-# writes come as ARGV after the release's three: for each command its length, then its words.
-# One call, not a pipeline of a dozen commands: redis-py spends several times more CPU on each
-# command of a pipeline than Redis does running it (bench: 0.21 → 0.08 ms a turn's save).
-_COMMIT = """
-local out = {}
-local i = 4
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  out[#out + 1] = redis.pcall(unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
-end
+# A turn's writes (staged), then letting the person's next message in (as _DONE), in one script
+# call. One call, not a pipeline of a dozen commands: redis-py spends several times more CPU on
+# each command of a pipeline than Redis does running it (bench: 0.21 → 0.08 ms a turn's save).
+_COMMIT = (
+    _RUN_STAGED
+    + """
+local out = run_staged(4)
 local serving = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > serving then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) end
 redis.call('DEL', ARGV[2] .. ARGV[1])
 return out
 """
+)
 
 
 def user_key(user: str) -> str:
@@ -102,6 +118,50 @@ def _raise_first(answered: Sequence[Any]) -> None:
             raise a
 
 
+class _Staged:
+    """What ``stages`` queue on a redis-py pipeline that is never sent, for a script to run: each
+    store keeps staging its own commands, and one script call replaces a pipeline of them."""
+
+    def __init__(self, redis: Redis, stages: Sequence[Callable[[Any], None]]) -> None:
+        self.redis = redis
+        collector = redis.pipeline(transaction=False)
+        for stage in stages:
+            stage(collector)
+        self.commands: list[tuple[tuple[Any, ...], dict[str, Any]]] = list(collector.command_stack)
+        encode = redis.connection_pool.get_encoder().encode
+        self.keys = list(dict.fromkeys(str(args[1]) for args, _ in self.commands))  # declared, as scripts must
+        self.words: list[Any] = []
+        for args, _ in self.commands:
+            self.words.append(len(args))
+            self.words.extend(encode(word) for word in args)
+
+    def answers(self, raw: Sequence[Any]) -> list[Any]:
+        """Each command's answer as the pipeline would have given it (redis-py's reply callbacks)."""
+        callbacks = self.redis.response_callbacks
+        out = []
+        for answer, (args, options) in zip(raw, self.commands, strict=True):
+            name = str(args[0]).upper()
+            if not isinstance(answer, Exception):
+                answer = _RESP2_SHAPES.get(name, _same)(answer)
+                if name in callbacks:
+                    answer = callbacks[name](answer, **{k: v for k, v in options.items() if k != "keys"})
+            out.append(answer)
+        return out
+
+
+def _same(answer: Any) -> Any:
+    return answer
+
+
+def _pairs(answer: Any) -> Any:
+    return dict(zip(answer[::2], answer[1::2], strict=True)) if isinstance(answer, list) else answer
+
+
+# Inside a script Redis answers in RESP2's shapes, while the client speaks RESP3, where a hash is a
+# map: the commands staged beside a turn that answer differently are brought to the client's shape.
+_RESP2_SHAPES: dict[str, Callable[[Any], Any]] = {"HGETALL": _pairs}
+
+
 class UserQueue:
     def __init__(self, redis: Redis, hold_seconds: float = 30.0, alive_seconds: float = 5.0) -> None:
         self.redis = redis
@@ -115,34 +175,26 @@ class UserQueue:
 
     @contextlib.asynccontextmanager
     async def turn(self, user: str, along: Sequence[Callable[[Any], None]] = ()) -> AsyncIterator[Held]:
-        """Hold the person's queue. ``along``: reads queued behind taking the turn on the same
-        pipeline (the session, the inbox): when nobody is ahead, as is usual, they are read in
-        the same round trip, after the turn is ours; else read again once it is."""
+        """Hold the person's queue. ``along``: reads staged on a pipeline (the session, the inbox)
+        and run by the same script call, once the turn is ours: when nobody is ahead, as is usual,
+        one round trip in all; else they are read once the turn comes."""
         base = f"q:{{{user_key(user)}}}"  # a hash tag: the person's keys share one Redis Cluster slot
         alive = f"{base}:alive:"
-        keys, args = [f"{base}:ticket", f"{base}:serving"], [self.keep_ms, alive, self.alive_ms]
-        # By SHA, not through redis-py's Script on the pipeline: that asks SCRIPT EXISTS before every
-        # pipeline, a round trip of its own. A Redis that lost its scripts (a restart) answers NOSCRIPT.
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.evalsha(self._enter.sha, len(keys), *keys, *args)
-            for stage in along:
-                stage(pipe)
-            entered, *peeked = await pipe.execute(raise_on_error=False)
-        reread = isinstance(entered, NoScriptError)
-        if reread:
-            await self._load_scripts()
-            entered = await self._enter(keys=keys, args=args)
-        _raise_first([entered, *peeked])
-        held = Held(user, abs(int(entered)), peeked)
+        reads = _Staged(self.redis, along)
+        keys = [f"{base}:ticket", f"{base}:serving", *reads.keys]
+        # a Redis that lost its scripts (a restart) answers NOSCRIPT before running anything: the
+        # script object loads it and calls again
+        entered, *raw = await self._enter(keys=keys, args=[self.keep_ms, alive, self.alive_ms, *reads.words])
+        held = Held(user, abs(int(entered)), reads.answers(raw) if int(entered) > 0 else [])
         keeper = _AliveKeeper(self.redis, f"{alive}{held.ticket}", self.alive_ms, self.hold_ms)
         try:
+            _raise_first(held.peeked)  # inside: a read that failed still lets the next message in
             if int(entered) < 0:
                 delay = 0.005
                 while not await self._turn(keys=[f"{base}:serving"], args=[held.ticket, alive, self.keep_ms]):
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 0.05)
-                reread = True
-            if along and reread:
+            if along and int(entered) < 0:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for stage in along:
                         stage(pipe)
@@ -161,27 +213,14 @@ class UserQueue:
         person's next message in, all in one script call; → what each queued command answered.
         The pipeline only collects the commands, so that each store keeps staging its own writes;
         their keys are declared to Redis, as scripts must."""
-        collector = self.redis.pipeline(transaction=False)
-        for stage in stages:
-            stage(collector)
-        encode = self.redis.connection_pool.get_encoder().encode
+        writes = _Staged(self.redis, stages)
         base = f"q:{{{user_key(held.user)}}}"
-        keys: dict[str, None] = {f"{base}:serving": None}
-        args: list[Any] = [held.ticket, f"{base}:alive:", self.keep_ms]
-        for command, _options in collector.command_stack:
-            keys[command[1]] = None
-            args.append(len(command))
-            args.extend(encode(word) for word in command)
-        # a Redis that lost its scripts answers NOSCRIPT before running anything; the script object
-        # then loads it and calls again
-        answered = await self._commit(keys=list(keys), args=args)
+        args = [held.ticket, f"{base}:alive:", self.keep_ms, *writes.words]
+        # NOSCRIPT comes before anything ran: the script object loads the script and calls again
+        answered = writes.answers(await self._commit(keys=[f"{base}:serving", *writes.keys], args=args))
         held.released = True
         _raise_first(answered)
-        return list(answered)
-
-    async def _load_scripts(self) -> None:
-        for script in (self._enter, self._turn, self._done, self._commit):
-            await self.redis.script_load(script.script)
+        return answered
 
 
 class _AliveKeeper:
