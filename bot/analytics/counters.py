@@ -1,7 +1,8 @@
 """Per-day counters of conversation events, in Redis: one hash per day
 (``stats:<YYYY-MM-DD>``, field → count) and a HyperLogLog of the people seen
-that day (``stats:<day>:people``). A turn's events go in one pipeline with
-nothing read back, so counting costs a turn one round trip at most.
+that day (``stats:<day>:people``). A turn's events are staged with its other
+writes (one script call, ``UserQueue.commit``), so counting costs a turn no
+round trip of its own.
 
 Event names (``:`` separates their parts):
 ``turn``, ``channel:<channel>``, ``fallback``, ``handoff:<reason>``,
