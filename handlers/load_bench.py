@@ -144,6 +144,18 @@ async def wait_http(url: str, seconds: float = 120) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+async def wait_worker(healthz: str, seconds: float = 120) -> None:
+    """Until /healthz counts a live worker: it reports in once its services are built."""
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            async with http.get(healthz) as resp:
+                if (await resp.json())["checks"].get("workers", {}).get("alive", 0) >= 1:
+                    return
+            await asyncio.sleep(0.3)
+    raise RuntimeError("no worker reported in")
+
+
 def base_env(redis_url: str, database_url: str, ports: dict[str, int], nlu: str, rasa_port: int) -> dict[str, str]:
     aes_key = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(43))
     app = f"http://127.0.0.1:{ports['serve']}"
@@ -195,6 +207,7 @@ async def one_run(args: argparse.Namespace, serves: int, nlu: str, rasa_port: in
             for name in ("wechat", "elicense", "platform"):
                 await wait_http(f"http://127.0.0.1:{ports[name]}/")
             await wait_http(f"http://127.0.0.1:{ports['serve']}/healthz")
+            await wait_worker(f"http://127.0.0.1:{ports['serve']}/healthz")  # its start-up is not measured
             await asyncio.sleep(2)  # every serve process is up (each answers /healthz when it is)
             gen = await asyncio.create_subprocess_exec(
                 PY, "-m", "handlers.loadgen", "--url", f"http://127.0.0.1:{ports['serve']}",

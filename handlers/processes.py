@@ -45,7 +45,7 @@ async def _serve(settings: Settings, host: str, port: int, stop: asyncio.Event, 
 
 
 async def _worker(settings: Settings, stop: asyncio.Event) -> None:
-    services = await build_services(settings)
+    services = await build_services(settings, understands=False)  # the worker runs no turns
     consumers = []
     delivery = services.delivery()
     if delivery is not None:

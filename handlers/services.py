@@ -207,10 +207,14 @@ def build_trainer(settings: Settings, store: NluStore, redis: Redis) -> NluTrain
     )
 
 
-async def build_nlu(settings: Settings, store: NluStore, trainer: NluTrainer) -> NluService:
-    """The active admin-trained version if there is one, else nlu_data/ as shipped."""
+async def build_nlu(settings: Settings, store: NluStore, trainer: NluTrainer, understands: bool = True) -> NluService:
+    """The active admin-trained version if there is one, else nlu_data/ as shipped; no model at all
+    where nothing is understood (``understands=False``)."""
     active = await store.active()
-    if active is not None:
+    embedded: EmbeddedNLU | None
+    if not understands:
+        embedded, version = None, None
+    elif active is not None:
         embedded, version = await trainer.build(active.version), active.version
     else:
         embedded, version = await asyncio.to_thread(EmbeddedNLU.from_dir, settings.nlu_data_dir, trainer.config), None
@@ -224,7 +228,9 @@ async def build_nlu(settings: Settings, store: NluStore, trainer: NluTrainer) ->
     return NluService(embedded, rasa, on_fallback=record, version=version)
 
 
-async def build_services(settings: Settings, migrate: bool = True) -> Services:
+async def build_services(settings: Settings, migrate: bool = True, understands: bool = True) -> Services:
+    """Everything a process needs. ``understands=False`` (the worker, which runs no turns) skips
+    training the NLU model: seconds of CPU and over 100 MB it would never use."""
     if migrate:
         # Idempotent; every process may start first on a fresh database.
         await asyncio.to_thread(upgrade, settings.database_url)
@@ -238,7 +244,7 @@ async def build_services(settings: Settings, migrate: bool = True) -> Services:
     await edits.refresh(at_start=True)
     store = NluStore(db)
     trainer = build_trainer(settings, store, redis)
-    nlu = await build_nlu(settings, store, trainer)
+    nlu = await build_nlu(settings, store, trainer, understands)
     vault = settings.vault()
     item_names = {t.id: {i.key: i.name for i in t.items} for t in catalog}
     platform = None

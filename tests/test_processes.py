@@ -12,8 +12,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
-from bot.settings import ROOT
+import pytest
+
+from bot.nlu import engine as engine_module
+from bot.nlu.engine import EmbeddedNLU
+from bot.settings import ROOT, Settings
+from handlers.services import build_services
 
 
 def free_port() -> int:
@@ -79,3 +85,29 @@ def test_serve_and_worker_as_separate_processes(tmp_path: Path, redis_url: str) 
     finally:
         for p in [serve, *workers]:
             stop(p)
+
+
+async def test_the_worker_trains_no_nlu_model(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker runs no turns: building its services must not spend seconds training a model."""
+    trained: list[object] = []
+    real_train = EmbeddedNLU.train.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[EmbeddedNLU], *args: Any, **kwargs: Any) -> EmbeddedNLU:
+        trained.append(args)
+        return real_train(cls, *args, **kwargs)
+
+    monkeypatch.setattr(EmbeddedNLU, "train", classmethod(counting))
+    monkeypatch.setattr(engine_module, "_TRAINED", {})  # no model cached by an earlier test
+    services = await build_services(settings, understands=False)
+    try:
+        assert services.nlu.embedded is None and trained == []
+        with pytest.raises(RuntimeError, match="without an NLU model"):
+            await services.nlu.parse("我想办居住证")
+    finally:
+        await services.close()
+    services = await build_services(settings)  # serve's, by contrast, is trained and answers
+    try:
+        assert len(trained) == 1
+        assert (await services.nlu.parse("我想办居住证"))["intent"]["name"] == "thing_residence_permit"
+    finally:
+        await services.close()

@@ -45,11 +45,12 @@ OnFallback = Callable[[str, str], Awaitable[None]]  # (channel, text) -> None
 class NluService:
     def __init__(
         self,
-        embedded: EmbeddedNLU,
+        embedded: EmbeddedNLU | None,
         rasa: RemoteNlu | None = None,
         on_fallback: OnFallback | None = None,
         version: int | None = None,
     ) -> None:
+        # None in a process that never parses (the worker): a model costs seconds of CPU to train
         self.embedded = embedded
         self.rasa = rasa
         self.on_fallback = on_fallback
@@ -61,6 +62,8 @@ class NluService:
         self.version = version
 
     async def parse(self, text: str, channel: str = "api") -> dict[str, Any]:
+        if self.embedded is None:
+            raise RuntimeError("this process was built without an NLU model (understands=False)")
         threshold = self.embedded.config.ambiguity_threshold
         result: dict[str, Any] | None = None
         if self.rasa is not None:
