@@ -48,6 +48,7 @@ bench: setup rasa-setup
 	$(PY) -m handlers.bench
 	$(PY) -m handlers.notify_bench
 	@test -f $(RASA_MODELS)/nlu.tar.gz || $(MAKE) rasa-train
+	$(PY) -m handlers.floor_bench
 	$(PY) -m handlers.load_bench
 
 # The demo page's browser test drives Debian's Chromium (never a browser Playwright downloads);

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from bot.settings import ROOT
+from handlers.floor_bench import measure
 from handlers.load_bench import one_run
 from handlers.loadgen import parse_args
 
@@ -43,3 +44,22 @@ def test_the_generator_only_talks_to_this_machine() -> None:
 def test_the_generator_is_bounded(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         parse_args(argv)
+
+
+def test_the_floor_counts_requests_and_the_cpu_of_both_sides() -> None:
+    result = measure(serves=1, clients=4, seconds=1.5)
+    assert result["errors"] == 0 and result["requests"] > 50
+    assert result["requests_per_second"] == pytest.approx(result["requests"] / result["seconds"], rel=0.01)
+    assert 0 < result["p50_ms"] <= result["p99_ms"]
+    assert result["serve_cpu_ms_per_request"] > 0 and result["client_cpu_ms_per_request"] > 0
+
+
+def test_the_floor_client_only_talks_to_this_machine() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "handlers.floor_bench", "load", "--url", "http://192.0.2.1:8080", "--seconds", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0 and "loopback" in done.stderr
