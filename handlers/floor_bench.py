@@ -7,7 +7,7 @@ Machines of the same kind have differed threefold in speed from one day to the n
 turn's throughput read against this floor, measured in the same run, is what compares
 across them. It is also a ceiling: no turn can be cheaper than a request that does nothing.
 
-    python -m handlers.floor_bench [--seconds 10] [--clients 64] [--serve 1]
+    python -m handlers.floor_bench [--seconds 10] [--clients 64] [--serve 1,2]
     python -m handlers.floor_bench serve --port P     (one server process; used by the above)
     python -m handlers.floor_bench load --url U ...   (the client process; used by the above)
 """
