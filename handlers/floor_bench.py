@@ -30,6 +30,7 @@ from redis.asyncio import Redis
 
 from bot.settings import ROOT, Settings
 from handlers.load_bench import cpu_seconds, free_port, wait_http
+from handlers.loadgen import is_loopback, percentile
 
 KEY_PREFIX = "floor:"  # kept 60 s; one key per client
 
@@ -83,16 +84,12 @@ async def load(url: str, clients: int, seconds: float) -> dict[str, Any]:
         await asyncio.gather(*(client(n, started + seconds) for n in range(clients)))
         elapsed = time.monotonic() - started
     latencies.sort()
-
-    def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))], 2) if latencies else 0.0
-
     return {
         "requests": len(latencies),
         "seconds": round(elapsed, 2),
         "requests_per_second": round(len(latencies) / elapsed, 1),
-        "p50_ms": pct(0.5),
-        "p99_ms": pct(0.99),
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
         "errors": errors,
     }
 
@@ -158,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.part == "serve":
         serve(args.port, args.redis)
     elif args.part == "load":
-        if urlparse(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        if not is_loopback(args.url):
             parser.error("the floor's client only talks to this machine (loopback)")
         print(json.dumps(uvloop.run(load(args.url, args.clients, args.seconds))), flush=True)
     else:

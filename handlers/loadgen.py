@@ -55,6 +55,15 @@ OPENINGS = {  # what a person says first, per one-thing played
 MAX_TURNS_PER_CITIZEN = 120
 
 
+def percentile(ordered: list[float], p: float) -> float:
+    """The value at fraction ``p`` of an ascending list, rounded to 0.01; 0.0 when empty."""
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * p))], 2) if ordered else 0.0
+
+
+def is_loopback(url: str) -> bool:
+    return urlparse(url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)  # ms, every turn
@@ -66,7 +75,7 @@ class Tally:
         lat = sorted(self.latencies)
 
         def pct(p: float) -> float:
-            return round(lat[min(len(lat) - 1, int(len(lat) * p))], 2) if lat else 0.0
+            return percentile(lat, p)
 
         return {
             "turns": len(lat),
@@ -234,7 +243,7 @@ class Player:
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    if urlparse(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(args.url):
         raise SystemExit("the load generator only talks to a service on this machine (loopback)")
     catalog = load_catalog(ROOT / "catalog")
     tally = Tally()
