@@ -32,11 +32,16 @@ def _admin(args: argparse.Namespace) -> int:
     import getpass
 
     from bot.accounts import AccountError, Accounts
+    from bot.accounts.sessions import ConsoleSessions
     from bot.db import make_engine
     from bot.db.migrate import upgrade
+    from bot.redis_client import make_redis
     from bot.texts import staff
 
-    if args.password_stdin:
+    password = ""
+    if args.action == "deactivate":
+        pass
+    elif args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass(staff.ACCOUNT_PASSWORD_PROMPT.format(n=10))
@@ -53,8 +58,18 @@ def _admin(args: argparse.Namespace) -> int:
             if args.action == "create-user":
                 account = await accounts.create(args.username, password, args.role, args.display_name or "", "cli")
                 print(staff.ACCOUNT_CREATED.format(role=account.role, username=account.username))
+                return
+            if args.action == "deactivate":
+                account_id = await accounts.deactivate(args.username, "cli")
             else:
-                await accounts.set_password(args.username, password, "cli")
+                account_id = await accounts.set_password(args.username, password, "cli")
+            # whoever was logged in as this account (perhaps the one it was taken from) is out now
+            redis = make_redis(settings.redis_url)
+            try:
+                ended = await ConsoleSessions(redis, settings.console_session_minutes).end_all(account_id)
+            finally:
+                await redis.aclose()
+            print(staff.ACCOUNT_LOGINS_ENDED.format(username=args.username, n=ended))
         finally:
             await engine.dispose()
 
@@ -145,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = sub.add_parser("keys", help="data keys: a new one; reseal stored data with the newest")
     keys.add_argument("action", choices=["new", "rotate"])
     admin = sub.add_parser("admin", help="console accounts (hotline agents, admins)")
-    admin.add_argument("action", choices=["create-user", "set-password"])
+    admin.add_argument("action", choices=["create-user", "set-password", "deactivate"])
     admin.add_argument("--username", required=True)
     admin.add_argument("--role", choices=["admin", "agent"], default="agent")
     admin.add_argument("--display-name", help="the name citizens see (default: the username)")

@@ -14,6 +14,9 @@ from bot.nlu.entities import extract
 from bot.nlu.normalize import normalize
 
 _LONG_DIGITS = re.compile(r"\d{7,}")
+# numbers written in groups, as people copy them off a card: 2101 0219 5511 1145 61, 139-9876-1234
+_GROUPED = re.compile(r"(?<![\d])\d+(?:[ \-–—]\d+)+[Xx]?(?![\dA-Za-z])")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
 
 
 def _mask(value: str, keep_head: int, keep_tail: int) -> str:
@@ -44,7 +47,27 @@ def mask_text(text: str) -> str:
     for m in _LONG_DIGITS.finditer(normal):
         if "*" not in chars[m.start() : m.end()]:
             chars[m.start() : m.end() - 4] = "*" * (m.end() - 4 - m.start())
+    _star_grouped(normal, chars)
     return "".join(chars)
+
+
+def _star_grouped(text: str, chars: list[str]) -> None:
+    """Grouped numbers in ``text`` starred in ``chars`` (the same positions), separators kept: an ID
+    number keeps its region and last four, a mobile its first three and last four, a card its last
+    four. Other groups (dates, times, amounts) are left alone."""
+    for m in _GROUPED.finditer(text):
+        at = [m.start() + i for i, c in enumerate(m.group()) if c.isdigit() or c in "Xx"]
+        value = "".join(text[i] for i in at)
+        if len(value) == 18 and value[:17].isdigit():
+            head, tail = 6, 4
+        elif _MOBILE.fullmatch(value):
+            head, tail = 3, 4
+        elif value.isdigit() and 16 <= len(value) <= 19:
+            head, tail = 0, 4
+        else:
+            continue
+        for i in at[head : len(at) - tail]:
+            chars[i] = "*"
 
 
 def mask_value(kind: str, value: object) -> str:
@@ -66,8 +89,13 @@ _LOG_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 def mask_log_line(text: str) -> str:
-    """ID and mobile numbers starred in a log line (cheap: every line passes here)."""
-    return _LOG_MOBILE.sub(r"\1****\2", _LOG_ID.sub(r"\1********\2", text))
+    """ID and mobile numbers starred in a log line (cheap: every line passes here), grouped ones too."""
+    text = _LOG_MOBILE.sub(r"\1****\2", _LOG_ID.sub(r"\1********\2", text))
+    if "-" in text or " " in text:
+        chars = list(text)
+        _star_grouped(text, chars)
+        text = "".join(chars)
+    return text
 
 
 class MaskingFilter(logging.Filter):

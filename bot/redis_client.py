@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialWithJitterBackoff
@@ -56,7 +56,11 @@ def sentinel_target(url: str) -> SentinelTarget | None:
     )
 
 
-def make_redis(url: str) -> Redis:
+def make_redis(url: str, max_connections: int = 100, wait_seconds: float = 2.0) -> Redis:
+    """A client whose pool holds at most ``max_connections``; a command that finds them all busy waits
+    up to ``wait_seconds`` for one (then a ConnectionError: an outage's 503), rather than failing at once.
+    Commands that block (long polls, agents following a conversation) get a client of their own, so
+    that however many of them wait, a turn still finds a connection."""
     # A restarted Redis leaves every pooled connection dead, and from_url's connections never retry:
     # the first command on each failed, one failed request per pooled connection after every restart.
     # Two quick retries on a fresh connection absorb that and a blip; a Redis that stays away fails
@@ -73,10 +77,12 @@ def make_redis(url: str) -> Redis:
                                "retry": retry}  # fmt: skip
     target = sentinel_target(url)
     if target is None:
-        return Redis.from_url(url, **options)
+        pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=wait_seconds, **options)
+        return Redis.from_pool(pool)
     asking = {"socket_connect_timeout": 1, "socket_timeout": 1, "password": target.sentinel_password}
     sentinel = Sentinel(target.sentinels, sentinel_kwargs=asking)
-    return sentinel.master_for(target.service, redis_class=Redis, db=target.db, password=target.password, **options)
+    return sentinel.master_for(target.service, redis_class=Redis, db=target.db, password=target.password,
+                               max_connections=max_connections, **options)  # fmt: skip
 
 
 def channel(redis: Redis, name: str) -> str:

@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
 
+    deployment: Literal["development", "production"] = Field(
+        "development",
+        description="production: the processes refuse to start while a secret is missing or a development default",
+    )
     host: str = Field("127.0.0.1", description="address `serve` listens on")
     port: int = Field(8080, description="port `serve` listens on")
     # The project's own Redis (started by `make setup` when nothing answers).
@@ -25,6 +29,12 @@ class Settings(BaseSettings):
         "redis://127.0.0.1:6391/0",
         description="Redis for sessions, locks, de-duplication; behind Sentinel: "
         "redis+sentinel://[:password@]host:26379[,host:26379…]/primary-name[/db]",
+    )
+    redis_max_connections: int = Field(
+        100, ge=4, description="connections one process keeps to Redis for turns and everything else"
+    )
+    redis_wait_connections: int = Field(
+        500, ge=1, description="connections one process may hold in blocking reads (long polls, agents following)"
     )
     database_url: str = Field(
         f"sqlite+aiosqlite:///{ROOT / 'var' / 'app.db'}",
@@ -104,6 +114,9 @@ class Settings(BaseSettings):
     wechat_secret: SecretStr = Field(SecretStr("dev-wechat-secret"), description="the official account's AppSecret")
     wechat_token: SecretStr = Field(SecretStr("dev-wechat-token"), description="token of the callback signature")
     wechat_aes_key: SecretStr | None = Field(None, description="EncodingAESKey (43 characters) for safe mode")
+    wechat_timestamp_window_seconds: int = Field(
+        300, description="a callback whose timestamp is further from now than this is refused (a replay)"
+    )
     wechat_reply_budget_seconds: float = Field(
         3.0, description="longest wait for a passive reply; WeChat gives up at 5 s"
     )
@@ -152,6 +165,27 @@ class Settings(BaseSettings):
     platform_sim_port: int = Field(8092, description="port of the platform simulator started by `run`")
     platform_sim_pace_seconds: float = Field(30.0, description="the platform simulator moves items on this often")
 
+    def deployment_problems(self) -> list[str]:
+        """Why this configuration must not serve the public: each secret that is missing, a placeholder,
+        or the built-in development value (which anyone can read in this repository and sign with).
+        Empty outside production. Secrets that check what others send are always needed; keys we send
+        to a partner only when that partner is configured."""
+        if self.deployment != "production":
+            return []
+        wanted = list(_CHECKING_SECRETS)
+        wanted += [name for name, url in _PARTNER_KEYS.items() if getattr(self, url)]
+        problems = []
+        for name in wanted:
+            value = getattr(self, name)
+            text = value.get_secret_value().strip() if value is not None else ""
+            if not text or text.upper() == "CHANGE-ME":
+                problems.append(f"{name.upper()} is not set")
+            elif value == type(self).model_fields[name].default:
+                problems.append(f"{name.upper()} is the development default")
+        if self.data_keys is None or not self.data_keys.get_secret_value().strip():
+            problems.append("DATA_KEYS is not set (a key file on local disk is for development only)")
+        return problems
+
     def wechat_apps(self) -> dict[str, str]:
         """AppID → AppSecret of our two WeChat apps: the official account and the mini-program."""
         return {
@@ -162,6 +196,26 @@ class Settings(BaseSettings):
     def vault(self) -> Vault:
         keys = self.data_keys.get_secret_value() if self.data_keys is not None else None
         return _vault(keys, self.data_cipher)
+
+
+# secrets that check what outside systems send us: a known value lets anyone forge it
+_CHECKING_SECRETS = ("wechat_token", "platform_callback_secret", "hotline_callback_secret", "liaoshitong_identity_key")
+# keys and secrets we present to a partner, needed once its address is set
+_PARTNER_KEYS = {
+    "wechat_secret": "wechat_api_url",
+    "miniprogram_secret": "wechat_api_url",
+    "platform_key": "platform_url",
+    "elicense_key": "elicense_url",
+    "hotline_key": "hotline_url",
+}
+
+
+class DeploymentRefused(Exception):
+    """A production deployment with secrets that would let strangers in: nothing starts."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("refusing to start in production: " + "; ".join(problems))
+        self.problems = problems
 
 
 @lru_cache(maxsize=16)

@@ -31,15 +31,19 @@ def address_of(request: web.Request, trusted: set[str]) -> str:
     return remote
 
 
+def client_address(request: web.Request) -> str:
+    """The client's address as the settings' trusted proxies let us know it."""
+    s = request.app[SERVICES].settings
+    return address_of(request, {a.strip() for a in s.trusted_proxies.split(",") if a.strip()})
+
+
 @web.middleware
 async def limit_addresses(request: web.Request, handler: Handler) -> web.StreamResponse:
     path = request.path
     if path.startswith(SIGNED) or path.startswith(STATIC) or path == "/healthz":
         return await handler(request)
     services = request.app[SERVICES]
-    s = services.settings
-    trusted = {a.strip() for a in s.trusted_proxies.split(",") if a.strip()}
-    if not await AddressPace(services.redis, s.rate_address_per_second).allows(address_of(request, trusted)):
+    if not await AddressPace(services.redis, services.settings.rate_address_per_second).allows(client_address(request)):
         resp = error(429, "too_many_requests", tx.API_TOO_MANY)
         resp.headers["Retry-After"] = "1"
         return resp

@@ -30,6 +30,7 @@ from bot.applications.ratings import FINISHED, LEVELS, Rated
 from bot.crypto import InvalidToken
 from bot.dialogue.messages import Inbound, Reply
 from bot.handover.log import CURSOR
+from bot.handover.polls import unless_ended
 from bot.outbox import RetryLater
 from bot.settings import Settings
 from bot.texts import standard as tx
@@ -273,6 +274,7 @@ async def chat(request: web.Request) -> web.StreamResponse:
 
 
 UPDATES_WAIT_SECONDS = 20  # a long poll: the page asks again at once after each answer
+UPDATES_BLOCK_MS = 3000  # one blocking read; a poll another process superseded ends within it
 
 
 async def updates(request: web.Request) -> web.StreamResponse:
@@ -283,16 +285,21 @@ async def updates(request: web.Request) -> web.StreamResponse:
     after = request.query.get("after", "0")
     if not (after.isascii() and CURSOR.fullmatch(after)):  # CURSOR's \d and $ let other digits and a "\n" by
         return error(400, "bad_request", tx.API_CURSOR)
-    log = _services(request).conversation_log
+    services = _services(request)
+    log = services.conversation_log
     loop = asyncio.get_running_loop()
     until = loop.time() + UPDATES_WAIT_SECONDS
-    while True:
-        entries = await log.after(user, after, block_ms=3000)
-        if entries:
-            after = entries[-1].id
-        pushed = [Update(id=e.id, role=e.role, text=e.text, agent=e.agent) for e in entries if e.pushed]
-        if pushed or loop.time() >= until:
-            return web.json_response(UpdatesOut(updates=pushed, cursor=after).model_dump(mode="json"))
+    async with services.polls.hold(user) as poll:
+        while True:
+            read = asyncio.ensure_future(log.after(user, after, block_ms=UPDATES_BLOCK_MS))
+            if not await unless_ended(poll, read) or await poll.superseded(services.redis):
+                return error(409, "superseded", tx.API_POLL_SUPERSEDED)
+            entries = read.result()
+            if entries:
+                after = entries[-1].id
+            pushed = [Update(id=e.id, role=e.role, text=e.text, agent=e.agent) for e in entries if e.pushed]
+            if pushed or loop.time() >= until:
+                return web.json_response(UpdatesOut(updates=pushed, cursor=after).model_dump(mode="json"))
 
 
 async def my_applications(request: web.Request) -> web.StreamResponse:

@@ -83,6 +83,7 @@ def document() -> dict[str, Any]:
                         "200": _answer("UpdatesOut", "new updates, or none after 20 s"),
                         "400": error,
                         "401": error,
+                        "409": {**error, "description": "a newer poll of the same person ended this one"},
                     },
                 }
             },

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 
 import uvloop
 from aiohttp import web
@@ -171,5 +172,11 @@ def run_command(args: argparse.Namespace) -> int:
 
         asyncio.run(chat(settings, args.user))
         return 0
+    problems = settings.deployment_problems()
+    if problems:  # before anything listens or connects: named one by one, for the operator to fix
+        print("DEPLOYMENT=production, and these secrets would let strangers in; nothing was started:", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        return 2
     uvloop.run(_main(args, settings))
     return 0

@@ -33,6 +33,7 @@ from bot.dialogue.storage import SessionStore, UserQueue
 from bot.handover.desk import HandoverDesk
 from bot.handover.log import ConversationLog
 from bot.handover.phone import PhoneDraftBook
+from bot.handover.polls import OnePollEach
 from bot.handover.sweep import AgentHours, HandoverSweeper
 from bot.limits import PersonPace
 from bot.masking import mask_text
@@ -46,7 +47,7 @@ from bot.notify.delivery import NotificationDelivery
 from bot.notify.quiet import QuietHours
 from bot.people.contacts import ContactBook
 from bot.redis_client import make_redis
-from bot.settings import Settings
+from bot.settings import DeploymentRefused, Settings
 from integrations.asr import AsrClient
 from integrations.elicense import ElicenseClient
 from integrations.hotline import HotlineClient, HotlinePush, HotlineRefused, HotlineUnavailable
@@ -59,6 +60,8 @@ from integrations.wechat import WeChatApi
 class Services:
     settings: Settings
     redis: Redis
+    waiting_redis: Redis  # blocking reads only: however many wait, turns keep their connections
+    polls: OnePollEach
     db: AsyncEngine
     catalog: Catalog
     catalog_load_ms: float
@@ -189,6 +192,7 @@ class Services:
             if api is not None:
                 await api.close()
         await self.redis.aclose()
+        await self.waiting_redis.aclose()
         await self.db.dispose()
 
 
@@ -231,13 +235,17 @@ async def build_nlu(settings: Settings, store: NluStore, trainer: NluTrainer, un
 async def build_services(settings: Settings, migrate: bool = True, understands: bool = True) -> Services:
     """Everything a process needs. ``understands=False`` (the worker, which runs no turns) skips
     training the NLU model: seconds of CPU and over 100 MB it would never use."""
+    problems = settings.deployment_problems()
+    if problems:
+        raise DeploymentRefused(problems)
     if migrate:
         # Idempotent; every process may start first on a fresh database.
         await asyncio.to_thread(upgrade, settings.database_url)
     started = time.perf_counter()
     catalog = await asyncio.to_thread(load_catalog, settings.catalog_dir)
     load_ms = (time.perf_counter() - started) * 1000
-    redis = make_redis(settings.redis_url)
+    redis = make_redis(settings.redis_url, settings.redis_max_connections)
+    waiting = make_redis(settings.redis_url, settings.redis_wait_connections, wait_seconds=1.0)
     db = make_engine(settings.database_url)
     # The newest version published in the console overrides a one-thing's file.
     edits = CatalogEdits(db, catalog, settings.catalog_dir)
@@ -267,7 +275,7 @@ async def build_services(settings: Settings, migrate: bool = True, understands: 
     contacts = ContactBook(db)
     counters = Counters(redis)
     desk = HandoverDesk(db, vault)
-    conversation_log = ConversationLog(redis, vault, settings.session_ttl_days * 86400)
+    conversation_log = ConversationLog(redis, vault, settings.session_ttl_days * 86400, waiting=waiting)
     phone_drafts = PhoneDraftBook(db, redis, vault)
     elicense = None
     if settings.elicense_url:
@@ -337,6 +345,8 @@ async def build_services(settings: Settings, migrate: bool = True, understands: 
         nlu_trainer=trainer,
         settings=settings,
         redis=redis,
+        waiting_redis=waiting,
+        polls=OnePollEach(redis),
         db=db,
         catalog=catalog,
         catalog_load_ms=load_ms,

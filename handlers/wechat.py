@@ -16,21 +16,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
 import time
 from typing import Any
 from xml.parsers import expat
 
+import xmltodict
 from aiohttp import web
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
-from wechatpy.utils import check_signature
+from wechatpy.utils import WeChatSigner
 
 from bot.dialogue.messages import Inbound, Reply
 from bot.dialogue.messages import TextReply as EngineText
+from bot.dialogue.storage import user_key
 from bot.messaging import SendRefused, queue_texts
 from bot.notify.delivery import stage_seen
 from bot.outbox import RetryLater
@@ -45,7 +49,6 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "wechat"
 PASSIVE_LIMIT = 600  # characters in one passive text reply; longer ones are split
-DEDUP_SECONDS = 60  # WeChat's retries come within 15 s
 MENU_COMMANDS = {"CATALOG": "办事清单", "PROGRESS": "查进度", "ELDERLY": "长辈模式", "HUMAN": "转人工"}
 SUCCESS = "success"  # WeChat's “nothing to say now”
 PENDING = "…pending"
@@ -65,14 +68,24 @@ def _bad(status: int, reason: str) -> web.Response:
     return web.Response(status=status, text=reason)
 
 
+def _signed(signature: str, *parts: str) -> bool:
+    """WeChat's SHA-1 over the sorted parts (wechatpy's signer), compared in constant time: wechatpy's own
+    checks compare with ``!=``, which tells a forger how much of a guess was right."""
+    signer = WeChatSigner()
+    signer.add_data(*parts)
+    return hmac.compare_digest(signer.signature.encode(), signature.encode("utf-8", "surrogatepass"))
+
+
+def _fresh(timestamp: str, window: int) -> bool:
+    return timestamp.isascii() and timestamp.isdigit() and abs(time.time() - int(timestamp)) <= window
+
+
 async def verify(request: web.Request) -> web.StreamResponse:
     s = _services(request).settings
     q = request.query
     if not all(q.get(k) for k in ("signature", "timestamp", "nonce", "echostr")):
         return _bad(400, "missing parameters")
-    try:
-        check_signature(s.wechat_token.get_secret_value(), q["signature"], q["timestamp"], q["nonce"])
-    except InvalidSignatureException:
+    if not _signed(q["signature"], s.wechat_token.get_secret_value(), q["timestamp"], q["nonce"]):
         return _bad(403, "bad signature")
     return web.Response(text=q["echostr"])
 
@@ -87,19 +100,27 @@ async def receive(request: web.Request) -> web.StreamResponse:
         return body
     if not all(q.get(k) for k in ("timestamp", "nonce")):
         return _bad(400, "missing parameters")
+    token = s.wechat_token.get_secret_value()
     crypto: WeChatCrypto | None = None
     try:
         if q.get("encrypt_type") == "aes":
             if s.wechat_aes_key is None:
                 return _bad(400, "safe mode is not configured")
-            crypto = WeChatCrypto(
-                s.wechat_token.get_secret_value(), s.wechat_aes_key.get_secret_value(), s.wechat_appid
-            )
+            crypto = WeChatCrypto(token, s.wechat_aes_key.get_secret_value(), s.wechat_appid)
             _check_shape(body)  # the envelope too: xmltodict would otherwise read its DTD
-            xml = crypto.decrypt_message(body, q.get("msg_signature", ""), q["timestamp"], q["nonce"])
+            envelope = xmltodict.parse(body)["xml"]
+            if not _signed(q.get("msg_signature", ""), token, q["timestamp"], q["nonce"], envelope["Encrypt"]):
+                raise InvalidSignatureException()
+            xml = crypto.decrypt_message(envelope, q.get("msg_signature", ""), q["timestamp"], q["nonce"])
+        elif s.wechat_aes_key is not None:
+            # safe mode configured: a plain post did not come from WeChat (which then encrypts every message)
+            return _bad(403, "plain message while safe mode is on")
         else:
-            check_signature(s.wechat_token.get_secret_value(), q.get("signature", ""), q["timestamp"], q["nonce"])
+            if not _signed(q.get("signature", ""), token, q["timestamp"], q["nonce"]):
+                raise InvalidSignatureException()
             xml = body.decode("utf-8")
+        if not _fresh(q["timestamp"], s.wechat_timestamp_window_seconds):
+            return _bad(403, "timestamp outside the window")  # a recorded request played back later
         _check_shape(xml)
         message = parse_message(xml)
         # wechatpy converts MsgId and CreateTime only when read: read them now, a non-number is a 400
@@ -110,8 +131,9 @@ async def receive(request: web.Request) -> web.StreamResponse:
         return _bad(400, f"unreadable body: {type(exc).__name__}: {str(exc)[:100]}")
     if key is None:
         return _bad(400, "no sender")
-
     try:
+        if not await _nonce_fits(services, q["nonce"], q["timestamp"], key):
+            return _bad(403, "nonce already used for another message")
         text, answered_at = await _reply_text(services, message)
     except Exception as exc:
         if not is_outage(exc):
@@ -161,14 +183,33 @@ def _check_shape(xml: str | bytes) -> None:
 
 
 def _dedup_key(message: Any) -> str:
-    """Raises (ValueError, OverflowError…) unless MsgId, or else CreateTime, is a number."""
+    """The message's key: its sender and MsgId (ids are not unique across senders), or for events the
+    sender and CreateTime. Raises (ValueError, OverflowError…) unless MsgId, or else CreateTime, is a number."""
+    sender = user_key(f"{CHANNEL}:{message.source}")
     msg_id = message.id
     if msg_id:
-        return f"wx:msg:{msg_id}"
+        return f"wx:msg:{sender}:{msg_id}"
     created = message.create_time
     if created is None:
         raise ValueError("neither MsgId nor CreateTime")
-    return f"wx:msg:{message.source}:{created.timestamp():.0f}"
+    return f"wx:msg:{sender}:t{created.timestamp():.0f}"
+
+
+def _kept_seconds(services: Services) -> int:
+    """How long a message's reply (and its nonce) is kept: while its timestamp is accepted, and as long
+    again after, so that a request played back anywhere in its window meets its first answer."""
+    return 2 * services.settings.wechat_timestamp_window_seconds
+
+
+async def _nonce_fits(services: Services, nonce: str, timestamp: str, key: str) -> bool:
+    """A nonce is WeChat's for one message: the same request again is a retry (answered from the
+    message's stored reply), the nonce with another message is someone replaying a signature."""
+    digest = hashlib.sha256(f"{nonce}\n{timestamp}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    async with services.redis.pipeline(transaction=False) as pipe:
+        pipe.set(f"wx:nonce:{digest}", key, nx=True, ex=_kept_seconds(services))
+        pipe.get(f"wx:nonce:{digest}")
+        _, owner = await pipe.execute()
+    return bool(owner == key)
 
 
 async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
@@ -178,7 +219,7 @@ async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
     vault = services.settings.vault()
     key = _dedup_key(message)
     async with redis.pipeline(transaction=False) as pipe:  # one round trip: claim the message, note the visit
-        pipe.set(key, PENDING, nx=True, ex=DEDUP_SECONDS)
+        pipe.set(key, PENDING, nx=True, ex=_kept_seconds(services))
         if message.type != "event":
             stage_seen(pipe, f"{CHANNEL}:{message.source}")  # opens the 48-hour window
         first, *_ = await pipe.execute()
@@ -205,7 +246,7 @@ async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
     answered_at = int(time.time())
     stored = vault.encrypt(json.dumps({"text": answer, "at": answered_at}, ensure_ascii=False))
     try:
-        await redis.set(key, stored, ex=DEDUP_SECONDS)
+        await redis.set(key, stored, ex=_kept_seconds(services))
     except Exception as exc:
         if not is_outage(exc):
             raise

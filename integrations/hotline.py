@@ -42,6 +42,7 @@ __all__ = [
     "OrderStatus",
     "PlacedCall",
     "SmsReceipt",
+    "Supplement",
     "WorkOrder",
     "sign",
     "verify_callback",
@@ -131,6 +132,16 @@ class HotlineCallback(_Model):
     at: datetime
 
 
+class Supplement(_Model):
+    """补充诉求: words added to an open order."""
+
+    supplement_id: str
+    number: str
+    content: str
+    at: datetime
+    replayed: bool = False
+
+
 class SmsReceipt(_Model):
     receipt_id: str
     message_id: str
@@ -175,7 +186,7 @@ def verify_signature(
         raise BadCallback("timestamp is not a number") from None
     if not age <= max_age:  # written so that NaN (never fresh) is refused too
         raise BadCallback(f"timestamp {age:.0f}s away from now")
-    if not hmac.compare_digest(sign(secret, stamp, body), given):
+    if not hmac.compare_digest(sign(secret, stamp, body).encode(), given.encode("utf-8", "surrogatepass")):
         raise BadCallback("bad signature")
 
 
@@ -249,6 +260,12 @@ class HotlineClient(JsonApiClient):
     async def order(self, number: str) -> WorkOrder | None:
         """The work order, or None when the platform does not know the number."""
         return await self._read(WorkOrder, f"/v1/orders/{number}")
+
+    async def add_supplement(self, number: str, supplement_id: str, content: str) -> Supplement:
+        """Add the citizen's further words to an open order, once per ``supplement_id``. A closed order
+        (已办结, 已回访) takes none: ``HotlineRefused`` 409 ``closed``, and the words need an order of their own."""
+        payload = {"supplement_id": supplement_id, "content": content}
+        return await self._created(Supplement, f"/v1/orders/{number}/supplements", payload)
 
     async def send_sms(self, phone: str, text: str, message_id: str) -> SmsReceipt:
         """Send once per ``message_id``; a repeat returns the first receipt (``replayed``)."""

@@ -31,7 +31,10 @@ def signature_ok(secret: str, timestamp: str, body: bytes, signature: str, max_a
         age = abs(time.time() - float(timestamp))
     except ValueError:
         return False
-    return age <= max_age and hmac.compare_digest(sign(secret, timestamp, body), signature)
+    # bytes: a header that is not ASCII would make compare_digest raise on two str
+    return age <= max_age and hmac.compare_digest(
+        sign(secret, timestamp, body).encode(), signature.encode("utf-8", "surrogatepass")
+    )
 
 
 class PlatformClient(JsonApiClient):

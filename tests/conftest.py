@@ -152,3 +152,18 @@ async def client(aiohttp_client: Any, settings: Settings, wechat: TestServer) ->
         }
     )
     return await aiohttp_client(create_app(configured))  # type: ignore[no-any-return]
+
+
+async def raw_post(server: TestServer, path: str, headers: dict[str, str], body: bytes) -> int:
+    """A POST written byte by byte, headers in UTF-8 as some clients send them (aiohttp's own client
+    would refuse or re-encode what is not ASCII) → the status answered."""
+    import asyncio
+
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    lines = [f"POST {path} HTTP/1.1", f"Host: {server.host}:{server.port}", f"Content-Length: {len(body)}",
+             "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    return int(status_line.split()[1])

@@ -163,10 +163,10 @@ async def test_login_cookie_csrf_roles_and_throttling(app: TestServer, staff: li
     assert (await s.request("POST", "/console/api/logout")).status == 204
     assert (await s.request("GET", "/console/api/queue")).status == 401
 
-    # guessing is slowed down: five failures from one address (one was above), then even the right password waits
+    # guessing is slowed down: five failures for one account from one address, then even the right password waits
     guesser = Staff(app)
     staff.append(guesser)
-    for _ in range(4):
+    for _ in range(5):
         assert (await guesser.login("li.admin", "guess-guess-guess")).status == 401
     assert (await guesser.login("li.admin")).status == 429
     actions = await audit_actions(app)
@@ -395,19 +395,25 @@ async def test_phone_draft_code_by_sms_continues_in_the_mini_program(
     assert made["code"] in sms["text"] and sms["phone"] == "138****5678"
 
     c = await citizen(app, citizens, "code-of-chen-jing")
-    wrong = await c.say(f"办事码 {(int(made['code']) + 1) % 10**6:06d}")
+    asked = await c.say(f"办事码 {(int(made['code']) + 1) % 10**6:06d}")
+    assert asked[-1]["text"] == standard.PHONE_CODE_ASK_PHONE  # nothing told of the code before the number
+    wrong = await c.say("13812345678")
     assert wrong[-1]["text"] == standard.PHONE_CODE_WRONG
-    resumed = await c.say(made["code"])
+    await c.say(made["code"])
+    resumed = await c.say("138 1234 5678")
     assert "已接上您在 12345 电话里办的“新生儿出生”" in resumed[0]["text"] and "2 项" in resumed[0]["text"]
     assert resumed[-1]["kind"] in ("choices", "field")  # the form goes on from there
-    spent = await c.say(f"办事码{made['code']}")  # a code works once
+    await c.say(f"办事码{made['code']}")
+    spent = await c.say("13812345678")  # a code works once
     assert spent[-1]["text"] == standard.PHONE_CODE_WRONG
 
-    # guessing codes is locked after five wrong ones
+    # guessing codes is locked after five wrong tries
     guesser = await citizen(app, citizens, "code-of-guesser")
     for n in range(5):
         await guesser.say(f"办事码 00000{n}")
-    assert (await guesser.say("办事码 000009"))[-1]["text"] == standard.PHONE_CODE_LOCKED
+        await guesser.say("13900001111")
+    await guesser.say("办事码 000009")
+    assert (await guesser.say("13900001111"))[-1]["text"] == standard.PHONE_CODE_LOCKED
     assert "phone_draft.create" in [a for _, a in await audit_actions(app)]
 
 

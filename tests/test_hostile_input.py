@@ -347,8 +347,9 @@ def test_every_route_is_driven_here() -> None:
 # ---- WeChat ---------------------------------------------------------------------------------------------------
 
 
-def wx_signed(timestamp: str | None = None, nonce: str = "8842", token: str = WX_TOKEN) -> dict[str, str]:
+def wx_signed(timestamp: str | None = None, nonce: str | None = None, token: str = WX_TOKEN) -> dict[str, str]:
     timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or uuid.uuid4().hex[:10]  # WeChat draws a nonce per request; one is good for one message
     joined = "".join(sorted([token, timestamp, nonce])).encode("utf-8", "surrogatepass")  # drawn text may hold any
     signature = hashlib.sha1(joined).hexdigest()
     return {"signature": signature, "timestamp": timestamp, "nonce": nonce}
@@ -386,10 +387,24 @@ def xml_legal(text: str) -> bool:
 def safe_mode(xml: str) -> tuple[dict[str, str], str]:
     """The message as WeChat sends it in safe mode: the query and the encrypted envelope."""
     crypto = WeChatCrypto(WX_TOKEN, WX_AES_KEY, WX_APPID)
-    stamp, nonce = str(int(time.time())), "1320"
+    stamp, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
     envelope = crypto.encrypt_message(xml, nonce, stamp)
     signature = xmltodict.parse(envelope)["xml"]["MsgSignature"]
     return {"encrypt_type": "aes", "msg_signature": signature, "timestamp": stamp, "nonce": nonce}, envelope
+
+
+@contextlib.contextmanager
+def plain_mode(probe: Probe, plain: bool = True) -> Iterator[None]:
+    """The probed app as a deployment without safe mode (no WECHAT_AES_KEY) for the block: with the key
+    set, every plain post is refused, and the plain wire format must hold up where it is allowed."""
+    services = probe.server.app[SERVICES]
+    kept = services.settings
+    if plain:
+        services.settings = kept.model_copy(update={"wechat_aes_key": None})
+    try:
+        yield
+    finally:
+        services.settings = kept
 
 
 def unwrap(envelope: str) -> str:
@@ -536,7 +551,8 @@ async def test_wechat_garbage_is_refused_or_answered_politely(
         query, envelope = safe_mode(body.decode("utf-8", "replace"))
         body = envelope.encode()
     data: Any = chunked(body, 7) if mode == "chunked" else body
-    answer = await probe.call("POST", "/wechat", query=raw_qs(query), data=data, json_api=False)
+    with plain_mode(probe, mode != "safe"):
+        answer = await probe.call("POST", "/wechat", query=raw_qs(query), data=data, json_api=False)
     signed = mode == "safe" or query.get("signature") == wx_signed(
         query.get("timestamp", ""), query.get("nonce", "")
     ).get("signature")
@@ -571,7 +587,8 @@ async def test_wechat_text_with_any_unicode_gets_a_well_formed_reply(probe: Prob
     else:
         query, raw = wx_signed(), xml.encode("utf-8", "surrogatepass")
         data = chunked(raw, 11) if mode == "chunked" else raw
-    answer = await probe.call("POST", "/wechat", query=qs(query), data=data, json_api=False)
+    with plain_mode(probe, mode != "safe"):
+        answer = await probe.call("POST", "/wechat", query=qs(query), data=data, json_api=False)
     # in safe mode a lone surrogate was already replaced (U+FFFD) before encryption
     legal = xml_legal(
         content if mode != "safe" else content.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
@@ -602,9 +619,10 @@ async def test_wechat_xml_bombs_and_external_entities_are_refused_quickly(probe:
     else:
         query, body = wx_signed(), bomb
     started = time.monotonic()
-    answer = await probe.call(
-        "POST", "/wechat", query=qs(query), data=body.encode(), json_api=False, timeout=BOMB_SECONDS
-    )
+    with plain_mode(probe, mode == "plain"):
+        answer = await probe.call(
+            "POST", "/wechat", query=qs(query), data=body.encode(), json_api=False, timeout=BOMB_SECONDS
+        )
     assert time.monotonic() - started < BOMB_SECONDS
     text = unwrap(answer.body.decode()) if mode == "safe" and answer.status == 200 else answer.body.decode()
     assert "root:" not in text and "/bin/" not in text, text[:300]
@@ -629,12 +647,13 @@ async def test_wechat_oversized_bodies_get_413(probe: Probe, extra: int, declare
 @examples(20)
 @given(age=st.integers(310, 10**9), content=st.text(min_size=1, max_size=50).filter(xml_legal))
 async def test_wechat_replayed_messages_never_break_anything(probe: Probe, age: int, content: str) -> None:
-    """A genuine message replayed (an old timestamp, the same MsgId again): the same answer, never a 500."""
+    """A genuine message replayed (an old timestamp, the same MsgId again): refused as stale, never a 500."""
     old = str(int(time.time()) - age)
     xml = wx_text(content.replace("\r", ""), sender="oReplay")
-    first = await probe.call("POST", "/wechat", query=qs(wx_signed(old)), data=xml.encode(), json_api=False)
-    again = await probe.call("POST", "/wechat", query=qs(wx_signed(old)), data=xml.encode(), json_api=False)
-    assert first.status == again.status and first.body == again.body, (first, again)
+    with plain_mode(probe):
+        first = await probe.call("POST", "/wechat", query=qs(wx_signed(old)), data=xml.encode(), json_api=False)
+        again = await probe.call("POST", "/wechat", query=qs(wx_signed(old)), data=xml.encode(), json_api=False)
+    assert first.status == again.status == 403 and first.body == again.body, (first, again)
     await probe.alive()
 
 

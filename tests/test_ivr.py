@@ -92,7 +92,7 @@ class Phone:
     async def send(self, **fields: Any) -> dict[str, Any]:
         server = self.servers[self.turns % len(self.servers)]  # several processes: round robin
         self.turns += 1
-        body = {"call_id": self.call_id, "caller": self.caller, **self.extra, **fields}
+        body = {"call_id": self.call_id, "caller": self.caller, "turn": self.turns, **self.extra, **fields}
         status, answer = await post(self.http, server, json.dumps(body, ensure_ascii=False).encode())
         assert status == 200, answer
         assert answer["action"] in ("continue", "transfer", "hangup")
@@ -441,3 +441,25 @@ async def test_a_complaint_by_phone_does_not_ask_for_the_number_it_rings_from(
     session = await services_of(app).dialogue.sessions.load(f"ivr:{MOBILE}", "ivr")
     assert session.phone == MOBILE
     assert all("手机号" not in p for p in phone.prompts)
+
+
+async def test_a_step_sent_again_is_answered_once(app: TestServer, http: aiohttp.ClientSession) -> None:
+    """The review's finding: a signed turn replayed within its window ran twice. The same step again (by
+    its number, or the very same signed request) gets the first answer and runs nothing."""
+    services = services_of(app)
+    phone = Phone(http, app)
+    await phone.start()
+    numbered = json.dumps({"call_id": phone.call_id, "caller": MOBILE, "turn": 2, "asr_text": "办事清单"}).encode()
+    unnumbered = json.dumps({"call_id": phone.call_id, "caller": MOBILE, "asr_text": "查进度"}).encode()
+    answers = []
+    for body in (numbered, unnumbered):
+        stamp = str(int(time.time()))
+        first = await post(http, app, body, stamp=stamp)
+        again = await post(http, app, body, stamp=stamp)  # the captured request, played back
+        assert first == again and first[0] == 200
+        answers.append(first)
+    said = [e.text for e in await services.conversation_log.history(f"ivr:{MOBILE}") if e.role == "citizen"]
+    assert said.count("办事清单") == 1 and said.count("查进度") == 1, said
+    # step 2 resent later (the platform lost its answer): the same answer, whatever the copy says
+    resent = json.dumps({"call_id": phone.call_id, "caller": MOBILE, "turn": 2, "asr_text": "别的"}).encode()
+    assert await post(http, app, resent) == answers[0]

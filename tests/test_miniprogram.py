@@ -183,3 +183,42 @@ async def _users(services: Any) -> Any:
     async for key in services.redis.scan_iter("sess:*"):
         raw = await services.redis.get(key)
         yield json.loads(services.settings.vault().decrypt(raw))["user"]
+
+
+async def test_two_hundred_polls_from_one_token_leave_other_citizens_answered(client: TestClient) -> None:
+    """The review's finding: ~110 parallel long polls with one token took every pooled Redis
+    connection, and other citizens got 503. Now a newer poll ends the older one, blocking reads have
+    a pool of their own, and another person's turn is answered meanwhile."""
+    import asyncio
+
+    import aiohttp
+
+    greedy = {"Authorization": f"Bearer {await login(client, 'code-of-greedy')}"}
+    other = {"Authorization": f"Bearer {await login(client, 'code-of-neighbour')}"}
+    url = client.make_url("/api/chat/updates")
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+        async def poll() -> int:
+            async with http.get(url, params={"after": "0"}, headers=greedy) as resp:
+                await resp.read()
+                return resp.status
+
+        polls = [asyncio.create_task(poll()) for _ in range(200)]
+        await asyncio.sleep(0.5)  # the polls arriving
+        for _ in range(3):
+            resp = await client.post("/api/chat", json={"text": "孩子刚出生，户口咋上"}, headers=other)
+            assert resp.status == 200, await resp.text()
+            assert (await resp.json())["replies"]
+        resp = await client.post("/console/api/login", json={"username": "nobody", "password": "x" * 12})
+        assert resp.status != 503
+        for _ in range(150):
+            if sum(t.done() for t in polls) >= 199:
+                break
+            await asyncio.sleep(0.1)
+        ended, waiting = [t for t in polls if t.done()], [t for t in polls if not t.done()]
+        assert len(waiting) == 1 and {t.result() for t in ended} == {409}  # each ended by the next, told so
+        services = client.server.app[SERVICES]
+        assert len(services.waiting_redis.connection_pool._in_use_connections) <= 1
+        for t in waiting:
+            t.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)

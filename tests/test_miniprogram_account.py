@@ -9,18 +9,24 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
-from pydantic import TypeAdapter
+from pydantic import SecretStr, TypeAdapter
 from sqlalchemy import select, update
 
 from bot.db.schema import application_items, work_orders
 from bot.dialogue.messages import FieldPrompt, Reply
 from bot.dialogue.scripted import Citizen
+from bot.settings import Settings
 from bot.texts import standard
+from handlers.app import create_app
 from handlers.keys import SERVICES
 from handlers.services import Services
+from integrations.simulators.elicense import create_app as elicense_app
+from tests.conftest import serving
 from tests.test_miniprogram import conforms, login
 
 KEY = "dev-liaoshitong-key"  # the settings' default
@@ -173,3 +179,59 @@ async def test_a_finished_application_is_rated_and_a_bad_rating_is_called_back(c
     for body in ({"score": 3, "criteria": {"overall": 9}}, {"score": 3, "criteria": {"mood": 3}}):
         resp = await client.post(path, json=body, headers=auth)
         assert resp.status == 400, body
+
+
+@pytest.fixture
+async def shared_client(aiohttp_client: Any, client: TestClient) -> AsyncIterator[TestClient]:
+    """The app as ``client`` builds it, with the e-license simulator (the sample people) behind it."""
+    async with serving(elicense_app("sim-elicense-key", latency_ms=0)) as elicense:
+        settings: Settings = client.app[SERVICES].settings
+        configured = settings.model_copy(
+            update={"elicense_url": str(elicense.make_url("")), "elicense_key": SecretStr("sim-elicense-key")}
+        )
+        yield await aiohttp_client(create_app(configured))
+
+
+async def to_field(client: TestClient, token: str, opening: str, field_id: str) -> list[Reply]:
+    replies = await chat(client, token, text=opening)
+    replies = await chat(client, token, text="开始办理")
+    for _ in range(10):
+        if isinstance(replies[-1], FieldPrompt) and replies[-1].field_id == field_id:
+            return replies
+        payloads = [o.payload for o in getattr(replies[-1], "options", [])]
+        replies = await chat(client, token, text="给自己办" if "self" in payloads else "是")
+    raise AssertionError("\n".join(r.text for r in replies))
+
+
+async def test_a_strangers_id_typed_into_the_chat_gives_none_of_their_data_back(shared_client: TestClient) -> None:
+    """The review's finding: an unverified user typed 王丽's name and ID, agreed, and read her phone
+    and address from the form API. Now nothing is looked up without a verified identity."""
+    token = await login(shared_client, "code-of-snoop")
+    auth = {"Authorization": f"Bearer {token}"}
+    await to_field(shared_client, token, "新生儿出生一件事", "applicant_name")
+    await chat(shared_client, token, text=WANG[0])
+    replies = await chat(shared_client, token, text="同意")  # as the attacker would, whatever is asked
+    replies = await chat(shared_client, token, text=WANG[1])
+    assert "138****2345" not in "\n".join(r.text for r in replies)
+    resp = await shared_client.get("/api/things/newborn/form", headers=auth)
+    form = await conforms(shared_client, resp, "/api/things/{id}/form", "get")
+    values = json.dumps({f["id"]: f["value"] for f in form["fields"]}, ensure_ascii=False)
+    for hers in ("13840012345", "南京南街", "210102198811203017", "李沐阳", "盛京医院"):
+        assert hers not in values, hers
+
+
+async def test_a_verified_person_gets_their_own_record(shared_client: TestClient) -> None:
+    resp = await shared_client.post("/api/mp/login", json={"code": "code-of-wang-li", "identity": voucher(*WANG)})
+    token = (await resp.json())["token"]
+    replies = await chat(shared_client, token, text="新生儿出生一件事")
+    replies = await chat(shared_client, token, text="开始办理")
+    for _ in range(10):
+        if standard.CONSENT in replies[-1].text:
+            break
+        payloads = [o.payload for o in getattr(replies[-1], "options", [])]
+        replies = await chat(shared_client, token, text="给自己办" if "self" in payloads else "是")
+    replies = await chat(shared_client, token, text="同意")
+    assert standard.PREFILL_SHOWN in "\n".join(r.text for r in replies)
+    resp = await shared_client.get("/api/things/newborn/form", headers={"Authorization": f"Bearer {token}"})
+    form = await conforms(shared_client, resp, "/api/things/{id}/form", "get")
+    assert {f["id"]: f["value"] for f in form["fields"]}["other_parent_id_card"] == "210102198811203017"

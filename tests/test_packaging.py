@@ -342,6 +342,8 @@ def test_secrets_come_from_files(compose: dict[str, Any], services: dict[str, di
     for name in named(services, lambda s: runs(s, "bot")):
         assert {"data_keys", "pgpassword"} <= set(services[name]["secrets"]), name
         assert "DATA_KEYS" not in (services[name].get("environment") or {})
+        # production unless a trial says otherwise: development secrets are then refused at start
+        assert services[name]["environment"]["DEPLOYMENT"] == "production", name
 
 
 def test_every_command_is_accepted(services: dict[str, dict[str, Any]]) -> None:

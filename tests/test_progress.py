@@ -242,3 +242,11 @@ async def test_a_supplement_is_handed_in_from_the_conversation(app: TestServer, 
                                                                          ["wechat-media:MARRIAGE-2"])  # fmt: skip
     await until(lambda: _status(services, "birth_registration", "审批中"))  # the platform called back
     assert "没有需要补正" in (await c.say("补正"))[-1].text
+
+
+async def test_a_signature_header_that_is_not_ascii_is_a_401_not_a_500(app: TestServer) -> None:
+    from tests.conftest import raw_post
+
+    headers = {"X-Platform-Timestamp": str(int(time.time())), "X-Platform-Signature": "签名" * 32,
+               "Content-Type": "application/json"}  # fmt: skip
+    assert await raw_post(app, "/callbacks/platform", headers, b'{"event_id": "e1"}') == 401

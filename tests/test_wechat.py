@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
 import time
 from typing import Any
 
@@ -36,10 +37,13 @@ SAMPLE_XML = """<xml><ToUserName><![CDATA[wx49f0ab532d5d035a]]></ToUserName>
 </xml>"""
 SAMPLE_QUERY = {"msg_signature": "74d92dfeb87ba7c714f89d98870ae5eb62dff26d", "timestamp": "1411525903",
                 "nonce": "461056294", "encrypt_type": "aes"}  # fmt: skip
+SAMPLE_AGE = 2 * 10**9  # the sample was signed in 2014: its test widens the timestamp window to take it
 
 
-def signed(token: str = TOKEN, timestamp: str | None = None, nonce: str = "8842") -> dict[str, str]:
+def signed(token: str = TOKEN, timestamp: str | None = None, nonce: str | None = None) -> dict[str, str]:
+    """The query WeChat signs a callback with: now, and a fresh nonce (as WeChat draws one per request)."""
     timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or str(random.randrange(10**9))
     signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
     return {"signature": signature, "timestamp": timestamp, "nonce": nonce}
 
@@ -111,6 +115,7 @@ async def test_safe_mode_with_the_published_sample(aiohttp_client: Any, settings
             "wechat_token": SecretStr(SAMPLE_TOKEN),
             "wechat_aes_key": SecretStr(SAMPLE_KEY),
             "wechat_appid": SAMPLE_ID,
+            "wechat_timestamp_window_seconds": SAMPLE_AGE,
         }
     )
     client: TestClient = await aiohttp_client(create_app(configured))
@@ -124,13 +129,7 @@ async def test_safe_mode_with_the_published_sample(aiohttp_client: Any, settings
 
     wrong_sig = {**SAMPLE_QUERY, "msg_signature": "0" * 40}
     assert (await client.post("/wechat", params=wrong_sig, data=SAMPLE_XML)).status == 403
-    other_app = settings.model_copy(
-        update={
-            "wechat_token": SecretStr(SAMPLE_TOKEN),
-            "wechat_aes_key": SecretStr(SAMPLE_KEY),
-            "wechat_appid": "wxother",
-        }
-    )
+    other_app = configured.model_copy(update={"wechat_appid": "wxother"})
     other: TestClient = await aiohttp_client(create_app(other_app))
     assert (await other.post("/wechat", params=SAMPLE_QUERY, data=SAMPLE_XML)).status == 403
 
@@ -222,3 +221,94 @@ def test_each_kind_of_message_becomes_the_right_inbound(xml: str, expected: Any)
     assert got.user == "wechat:oKind" and got.channel == "wechat"
     for key, value in expected.items():
         assert getattr(got, key) == value
+
+
+# ---- what an outside security review found (issue 16) ---------------------------------------------------------
+
+
+def safe_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "wechat_token": SecretStr(SAMPLE_TOKEN),
+            "wechat_aes_key": SecretStr(SAMPLE_KEY),
+            "wechat_appid": SAMPLE_ID,
+        }
+    )
+
+
+def encrypted(xml: str, timestamp: str | None = None, nonce: str | None = None) -> tuple[dict[str, str], str]:
+    """A message as WeChat sends it in safe mode: the query and the envelope."""
+    timestamp, nonce = timestamp or str(int(time.time())), nonce or str(random.randrange(10**9))
+    envelope = WeChatCrypto(SAMPLE_TOKEN, SAMPLE_KEY, SAMPLE_ID).encrypt_message(xml, nonce, timestamp)
+    signature = reply_of(envelope)["MsgSignature"]
+    return {"encrypt_type": "aes", "msg_signature": signature, "timestamp": timestamp, "nonce": nonce}, envelope
+
+
+def opened(envelope: str) -> dict[str, Any]:
+    outer = reply_of(envelope)
+    crypto = WeChatCrypto(SAMPLE_TOKEN, SAMPLE_KEY, SAMPLE_ID)
+    return reply_of(crypto.decrypt_message(envelope, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"]))
+
+
+async def test_with_safe_mode_on_a_plain_post_is_refused(aiohttp_client: Any, settings: Settings) -> None:
+    client: TestClient = await aiohttp_client(create_app(safe_settings(settings)))
+    plain = await client.post("/wechat", params=signed(SAMPLE_TOKEN), data=text_message("你好", 5001, "oPlain"))
+    assert plain.status == 403  # genuinely signed with the token, yet not encrypted: not WeChat's
+    query, envelope = encrypted(text_message("你好", 5002, "oPlain"))
+    assert (await client.post("/wechat", params=query, data=envelope)).status == 200
+
+
+async def test_a_timestamp_outside_five_minutes_is_refused(aiohttp_client: Any, settings: Settings) -> None:
+    client: TestClient = await aiohttp_client(create_app(safe_settings(settings)))
+    for age in (301, -301, 86_400):
+        query, envelope = encrypted(text_message("你好", 5100 + age, "oOld"), timestamp=str(int(time.time()) - age))
+        assert (await client.post("/wechat", params=query, data=envelope)).status == 403, age
+    query, envelope = encrypted(text_message("你好", 5099, "oOld"), timestamp=str(int(time.time()) - 240))
+    assert (await client.post("/wechat", params=query, data=envelope)).status == 200
+
+
+async def test_a_nonce_is_good_for_one_message(aiohttp_client: Any, settings: Settings) -> None:
+    client: TestClient = await aiohttp_client(create_app(safe_settings(settings)))
+    stamp = str(int(time.time()))
+    query, envelope = encrypted(text_message("办事清单", 5201, "oNonce"), stamp, "777")
+    first = await client.post("/wechat", params=query, data=envelope)
+    assert first.status == 200
+    again = await client.post("/wechat", params=query, data=envelope)  # the same request: WeChat retrying
+    assert again.status == 200 and opened(await again.text()) == opened(await first.text())
+    query, envelope = encrypted(text_message("查进度", 5202, "oNonce"), stamp, "777")
+    assert (await client.post("/wechat", params=query, data=envelope)).status == 403  # another message
+
+
+async def test_a_msgid_another_sender_used_gets_its_own_answer(aiohttp_client: Any, wx_settings: Settings) -> None:
+    """MsgIds are not unique across senders: the second sender must not receive the first one's reply."""
+    client: TestClient = await aiohttp_client(create_app(wx_settings))
+    first = reply_of(
+        await (await client.post("/wechat", params=signed(), data=text_message("办事清单", 6001, "oA"))).text()
+    )
+    second = await client.post("/wechat", params=signed(), data=text_message("你好", 6001, "oB"))
+    reply = reply_of(await second.text())
+    assert reply["ToUserName"] == "oB" and reply["Content"] != first["Content"]
+
+
+async def test_wechatpys_signature_checks_only_see_verified_signatures(
+    aiohttp_client: Any, settings: Settings, wx_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """wechatpy compares signatures with ``!=`` (its time leaks how much of a guess was right): ours are
+    compared in constant time first, so wechatpy's comparison never sees a forged one."""
+    from wechatpy import crypto as wechatpy_crypto
+    from wechatpy import utils as wechatpy_utils
+
+    seen: list[str] = []
+    real = wechatpy_crypto.WeChatCrypto.decrypt_message
+    monkeypatch.setattr(wechatpy_utils, "check_signature", lambda *a: seen.append("plain"))
+    monkeypatch.setattr(
+        wechatpy_crypto.WeChatCrypto, "decrypt_message", lambda self, *a: seen.append("safe") or real(self, *a)
+    )
+    safe: TestClient = await aiohttp_client(create_app(safe_settings(settings)))
+    query, envelope = encrypted(text_message("你好", 7001, "oForge"))
+    assert (await safe.post("/wechat", params={**query, "msg_signature": "0" * 40}, data=envelope)).status == 403
+    plain: TestClient = await aiohttp_client(create_app(wx_settings))
+    assert (await plain.post("/wechat", params=signed(token="forged"), data=text_message("你好", 7002))).status == 403
+    not_ascii = {**signed(), "signature": "签名" * 20, "echostr": "x"}  # refused, never a 500
+    assert (await plain.get("/wechat", params=not_ascii)).status == 403
+    assert seen == []

@@ -171,3 +171,86 @@ async def test_a_question_the_bot_cannot_answer_is_followed_up_by_12345(app: Tes
     await sender(services).deliver_due()
     [order] = await call(hotline, "GET", "/_sim/orders")
     assert order["kind"] == "咨询" and "物业不管" in order["content"] and order["phone"] == "139****1111"
+
+
+async def test_one_order_per_applications_bad_ratings_later_ones_are_added(
+    app: TestServer, hotline: TestServer
+) -> None:
+    """The review's finding: six one-star ratings of one application opened six orders at 12345. Now the
+    first opens one, the later ones are added to it (补充诉求) while it is open, and only a rating after
+    12345 closed it opens another."""
+    from sqlalchemy import select, update
+
+    from bot.db.schema import application_items, ratings
+
+    services: Services = app.app[SERVICES]
+    user = "wechat:oUnhappy"
+    await Citizen(services.dialogue, user, channel="wechat").complete(
+        services.catalog.things["dog_license"], "我想给狗办证"
+    )
+    [application] = await services.applications.progress(user)
+    async with services.db.begin() as conn:
+        await conn.execute(
+            update(application_items)
+            .where(application_items.c.application_id == application["id"])
+            .values(status="已办结")
+        )
+    orders = sender(services)
+    for n in range(6):
+        rated = await services.ratings.rate(user, application["id"], 1, f"第{n + 1}次：证还没寄到")
+        assert rated.work_order is not None
+        for _ in range(3):
+            await orders.deliver_due()
+    [at_12345] = await call(hotline, "GET", "/_sim/orders")
+    assert "第1次" in at_12345["content"]
+    assert [s.split("：")[-1] for s in at_12345["supplements"]] == ["证还没寄到"] * 5
+    assert [f"第{n}次" in s for n, s in enumerate(at_12345["supplements"], 2)] == [True] * 5
+    async with services.db.connect() as conn:
+        linked = set((await conn.execute(select(ratings.c.work_order_id))).scalars())
+    assert len(linked) == 1  # every rating points at the one order
+
+    await call(hotline, "POST", "/_sim/outcome", {"number": at_12345["number"], "status": "已办结",
+                                                  "result": "已联系快递，明天送达"})  # fmt: skip
+    await until_status(services, user, "已办结")
+    await services.ratings.rate(user, application["id"], 1, "还是没收到")
+    for _ in range(3):
+        await orders.deliver_due()
+    first, second = await call(hotline, "GET", "/_sim/orders")
+    assert "还是没收到" in second["content"] and first["number"] == at_12345["number"]
+    # closed at 12345 before its callback reached us: the supplement is refused (409) and becomes an order
+    from bot.db.schema import work_orders
+
+    await call(hotline, "POST", "/_sim/outcome", {"number": second["number"], "status": "已办结", "result": "已送达"})
+    await until_status_of(services, second["number"], "已办结")
+    async with services.db.begin() as conn:
+        await conn.execute(update(work_orders).where(work_orders.c.number == second["number"]).values(status="办理中"))
+    rated = await services.ratings.rate(user, application["id"], 2, "送来的证件名字错了")
+    for _ in range(3):
+        await orders.deliver_due()
+    third = (await call(hotline, "GET", "/_sim/orders"))[-1]
+    assert third["number"] != second["number"] and "名字错了" in third["content"]
+    async with services.db.connect() as conn:
+        latest = (await conn.execute(select(ratings.c.work_order_id).order_by(ratings.c.id.desc()))).first()
+    assert latest is not None and latest.work_order_id != rated.work_order
+
+
+async def until_status_of(services: Services, number: str, status: str) -> None:
+    from sqlalchemy import select
+
+    from bot.db.schema import work_orders
+
+    for _ in range(100):
+        async with services.db.connect() as conn:
+            row = (await conn.execute(select(work_orders.c.status).where(work_orders.c.number == number))).first()
+        if row is not None and row.status == status:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{number} never reached {status}")
+
+
+async def test_a_signature_header_that_is_not_ascii_is_a_401_not_a_500(app: TestServer) -> None:
+    from tests.conftest import raw_post
+
+    headers = {"X-Hotline-Timestamp": str(int(time.time())), "X-Hotline-Signature": "签名" * 32,
+               "Content-Type": "application/json"}  # fmt: skip
+    assert await raw_post(app, "/callbacks/hotline", headers, b'{"event_id": "e1"}') == 401

@@ -70,17 +70,30 @@ class Accounts:
             raise AccountError(staff.ACCOUNT_EXISTS.format(username=username)) from exc
         return Account(new_id, username, display_name or username, role)
 
-    async def set_password(self, username: str, password: str, actor: str = "system") -> None:
+    async def set_password(self, username: str, password: str, actor: str = "system") -> int:
+        """→ the account's id: its live logins must end (``ConsoleSessions.end_all``)."""
         if len(password) < MIN_PASSWORD:
             raise AccountError(staff.ACCOUNT_PASSWORD.format(n=MIN_PASSWORD))
         hashed = await asyncio.to_thread(_hasher.hash, password)
+        return await self._change(username, actor, "account.password", password_hash=hashed)
+
+    async def deactivate(self, username: str, actor: str = "system") -> int:
+        """The account can no longer log in (kept for the audit log); → its id, whose logins must end."""
+        return await self._change(username, actor, "account.deactivate", active=False)
+
+    async def _change(self, username: str, actor: str, action: str, **values: object) -> int:
         async with self.engine.begin() as conn:
             done = await conn.execute(
-                update(console_users).where(console_users.c.username == username).values(password_hash=hashed)
+                update(console_users)
+                .where(console_users.c.username == username)
+                .values(**values)
+                .returning(console_users.c.id)
             )
-            if done.rowcount != 1:
+            account_id = done.scalar_one_or_none()
+            if account_id is None:
                 raise AccountError(staff.ACCOUNT_MISSING.format(username=username))
-            await audit(conn, actor, "account.password", username)
+            await audit(conn, actor, action, username)
+        return int(account_id)
 
     async def verify(self, username: str, password: str) -> Account | None:
         """The account when the password is right and the account active; else None."""

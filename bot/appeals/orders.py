@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from bot.db.schema import outbox, work_orders
 from bot.dialogue.storage import user_key
 
 KINDS = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
+CLOSED = ("已办结", "已回访")  # 12345 takes no supplement on these: a new matter is a new order
 DEFAULT_DEPARTMENT = "辽宁省营商环境建设局"  # runs the province's 12345 and 政务服务 when no one-thing is named
 
 
@@ -63,6 +64,34 @@ class WorkOrders:
             async with self.engine.begin() as own:
                 await self._write(own, order_id, values)
         return order_id
+
+    async def open_about(self, conn: Any, application_id: str, kind: str) -> str | None:
+        """Our id of the open order of this kind about this application, if there is one."""
+        row = (
+            await conn.execute(
+                select(work_orders.c.id)
+                .where(
+                    work_orders.c.application_id == application_id,
+                    work_orders.c.kind == kind,
+                    work_orders.c.status.not_in(CLOSED),
+                )
+                .order_by(work_orders.c.created_at.desc())
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else str(row.id)
+
+    async def supplement(self, conn: Any, order_id: str, appeal: Appeal, rating: int | None = None) -> None:
+        """Queue the appeal's words as a 补充诉求 of the open order ``order_id`` (outbox kind
+        ``work_order_supplement``). Should 12345 have closed the order meanwhile, the words become an
+        order of their own: the appeal goes along whole for that, and the rating it came from."""
+        payload = {"order": order_id, "appeal": asdict(appeal), "rating": rating}
+        await conn.execute(
+            insert(outbox).values(
+                kind="work_order_supplement", ref=order_id, next_at=datetime.now(UTC),
+                payload=self.vault.encrypt(json.dumps(payload, ensure_ascii=False)),
+            )
+        )  # fmt: skip
 
     async def _write(self, conn: Any, order_id: str, values: dict[str, Any]) -> None:
         await conn.execute(insert(work_orders).values(**values))

@@ -84,23 +84,33 @@ class Ratings:
                     select(ratings.c.id).where(ratings.c.subject == "application", ratings.c.subject_id == app.id)
                 )
             ).first()
-            order_id = None
+            order_id, appeal = None, None
             if score <= BAD:
-                order_id = await self.orders.open(self._appeal(user, app, score, comment), conn=conn)
-            await conn.execute(
-                insert(ratings).values(
-                    subject="application",
-                    subject_id=app.id,
-                    user_key=who,
-                    channel=app.channel,
-                    thing_id=app.thing_id,
-                    score=score,
-                    criteria=criteria or {},
-                    comment=self.vault.encrypt(comment) if comment else "",
-                    follow_up=earlier is not None,
-                    work_order_id=order_id,
+                # one 12345 order per application's 差评: later ones are added to the order still open
+                appeal = self._appeal(user, app, score, comment)
+                order_id = await self.orders.open_about(conn, app.id, appeal.kind)
+                if order_id is None:
+                    order_id, appeal = await self.orders.open(appeal, conn=conn), None
+            rating_id = (
+                await conn.execute(
+                    insert(ratings)
+                    .values(
+                        subject="application",
+                        subject_id=app.id,
+                        user_key=who,
+                        channel=app.channel,
+                        thing_id=app.thing_id,
+                        score=score,
+                        criteria=criteria or {},
+                        comment=self.vault.encrypt(comment) if comment else "",
+                        follow_up=earlier is not None,
+                        work_order_id=order_id,
+                    )
+                    .returning(ratings.c.id)
                 )
-            )
+            ).scalar_one()
+            if appeal is not None and order_id is not None:
+                await self.orders.supplement(conn, order_id, appeal, rating=int(rating_id))
         return Rating(Rated.ok, follow_up=earlier is not None, work_order=order_id)
 
     def _appeal(self, user: str, app: Any, score: int, comment: str) -> Appeal:

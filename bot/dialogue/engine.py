@@ -143,9 +143,9 @@ class Pace(Protocol):
 class PhoneDrafts(Protocol):
     """Drafts agents started on the phone (``bot/handover/phone.py``)."""
 
-    async def redeem(self, code: str, user: str) -> tuple[str, dict[str, Any]] | None:
-        """(thing id, answers said on the phone), or None for a wrong or spent code;
-        raises ``CodeLocked`` after too many wrong codes."""
+    async def redeem(self, code: str, user: str, phone: str) -> tuple[str, dict[str, Any]] | None:
+        """(thing id, answers said on the phone), or None for a wrong or spent code or a phone number
+        it was not sent to; raises ``CodeLocked`` after too many wrong tries."""
 
 
 class Applications(Protocol):
@@ -533,7 +533,7 @@ class Turn:
         """Would six digits be an answer to the pending question (a field, a number to hand in)?"""
         a = self.s.awaiting
         return a is not None and a.kind in (
-            "field", "readback", "supplement", "complaint", "complaint_phone", "rating_phone"
+            "field", "readback", "supplement", "complaint", "complaint_phone", "rating_phone", "phone_code_phone"
         )  # fmt: skip
 
     # ---- reading an answer to the pending question ------------------------
@@ -554,6 +554,8 @@ class Turn:
             return await self.answer_complaint(a)
         if a.kind in ("rating", "rating_comment", "rating_phone"):
             return await self.answer_rating(a)
+        if a.kind == "phone_code_phone":
+            return await self.answer_phone_code_phone(a)
         if a.kind == "help":
             choice = self.option(a)
             if choice == "human":
@@ -1029,10 +1031,16 @@ class Turn:
                 kind="proxy", options=self.say.choices(tx.PROXY_ASK, list(tx.PROXY_OPTIONS.items()))
             )
             return
-        if d.consent is None and self.e.shared is not None and form.wants_shared_data(t):
-            payloads = self.say.choices(tx.CONSENT, list(tx.CONSENT_OPTIONS.items()))
-            self.s.awaiting = Awaiting(kind="consent", options=payloads)
-            return
+        if not d.looked_up and self.e.shared is not None and form.wants_shared_data(t):
+            if self.s.verified is None:
+                # shared data is only for a verified person's own record (seed 002 §7): whoever the
+                # channel cannot vouch for fills the form, and the platform checks it
+                d.looked_up = True
+                self.say.text(tx.PREFILL_UNVERIFIED)
+            elif d.consent is None:
+                payloads = self.say.choices(tx.CONSENT, list(tx.CONSENT_OPTIONS.items()))
+                self.s.awaiting = Awaiting(kind="consent", options=payloads)
+                return
         self.use_verified_identity(t, d)
         key = form.lookup_field(t)
         due = d.consent and not d.looked_up and key is not None and key[0].id in d.answers
@@ -1082,8 +1090,11 @@ class Turn:
         d.looked_up = True
         sources = {f.prefill.split(".")[0] for f in t.form.fields if f.prefill}
         sources |= {m.shared.prefill for m in t.materials if m.shared and m.shared.prefill}
-        assert self.e.shared is not None
+        assert self.e.shared is not None and self.s.verified is not None
         try:
+            if not await self.vouched_for(key, kind, d.consent_id):
+                self.say.text(tx.PREFILL_NOT_OWN)
+                return False
             record = await self.e.shared.lookup(key, sources, consent_id=d.consent_id, kind=kind)
         except SharedDataUnavailable as exc:
             log.warning("shared data unavailable, asking for everything: %s", exc)
@@ -1130,6 +1141,20 @@ class Turn:
         payloads = self.say.choices(tx.PREFILL_CONFIRM, list(tx.PREFILL_OPTIONS.items()))
         self.s.awaiting = Awaiting(kind="prefill_confirm", options=payloads)
         return True
+
+    async def vouched_for(self, key: str, kind: str, consent_id: str) -> bool:
+        """Whether the verified person may see the record keyed ``key``: their own, or one their own
+        record ties them to (a member of their household; a company whose credit code is theirs)."""
+        v = self.s.verified
+        assert v is not None and self.e.shared is not None
+        own = v.id_number.upper()
+        if kind == "person" and key.upper() == own:
+            return True
+        source = "household" if kind == "person" else "business"
+        mine = await self.e.shared.lookup(own, {source}, consent_id=consent_id, kind="person")
+        tied = mine.value("household.members" if kind == "person" else "business.uscc") if mine else None
+        tied = tied if isinstance(tied, list) else [tied] if tied else []
+        return key.upper() in {str(k).upper() for k in tied}
 
     def ask_commitment(self, t: OneThing, d: Draft, m: Any) -> None:
         tx = self.tx
@@ -1310,9 +1335,28 @@ class Turn:
     # ---- a draft an agent started on the phone, continued here with its code ----
 
     async def phone_draft(self, code: str) -> None:
+        """A code from an agent's SMS: it opens the draft only with the phone number it was sent to,
+        which the channel may know (a caller's number) or the person is asked for."""
+        if self.s.phone is not None:
+            await self.redeem_phone_draft(code, self.s.phone, self.s.awaiting)
+            return
+        before = self.s.awaiting.model_dump() if self.s.awaiting is not None else None
+        self.s.awaiting = Awaiting(kind="phone_code_phone", value={"code": code, "before": before})
+        self.say.text(self.tx.PHONE_CODE_ASK_PHONE)
+
+    async def answer_phone_code_phone(self, a: Awaiting) -> bool:
+        phone = re.sub(r"\D", "", self.text)
+        if mobile_problem(phone) is not None:
+            return False  # not a number: perhaps a question, or a way out; else asked again
+        code, before = a.value["code"], a.value.get("before")
+        await self.redeem_phone_draft(code, phone, Awaiting.model_validate(before) if before else None)
+        return True
+
+    async def redeem_phone_draft(self, code: str, phone: str, before: Awaiting | None) -> None:
         assert self.e.phone_drafts is not None
+        self.s.awaiting = before  # what was asked before the code came, should it not open a draft
         try:
-            found = await self.e.phone_drafts.redeem(code, self.s.user)
+            found = await self.e.phone_drafts.redeem(code, self.s.user, phone)
         except CodeLocked:
             self.say.text(self.tx.PHONE_CODE_LOCKED)
             return

@@ -21,9 +21,14 @@ class Citizen:
     channel: str = "test"
     transcript: list[tuple[str, list[Reply]]] = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)  # field id -> what to answer
+    metadata: dict[str, Any] = field(
+        default_factory=dict
+    )  # what the channel adds to every message (a verified identity)
 
     async def say(self, text: str = "", **extra: Any) -> list[Reply]:
-        replies = await self.engine.handle(Inbound(user=self.user, channel=self.channel, text=text, **extra))
+        metadata = {**self.metadata, **extra.pop("metadata", {})}
+        inbound = Inbound(user=self.user, channel=self.channel, text=text, metadata=metadata, **extra)
+        replies = await self.engine.handle(inbound)
         self.transcript.append((text, replies))
         return replies
 

@@ -39,6 +39,7 @@ AwaitKind = Literal[
     "rating",  # one of the five levels (``ref`` = application id)
     "rating_comment",  # 差评: what went wrong (``value`` = the score)
     "rating_phone",  # 差评 of an agent conversation: a number for 12345 to call back (``value``: score, comment)
+    "phone_code_phone",  # the number an agent's SMS went to (``value``: the code, and what was asked before)
 ]
 
 

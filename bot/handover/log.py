@@ -34,8 +34,9 @@ class Entry:
 
 
 class ConversationLog:
-    def __init__(self, redis: Redis, vault: Vault, ttl_seconds: float) -> None:
+    def __init__(self, redis: Redis, vault: Vault, ttl_seconds: float, waiting: Redis | None = None) -> None:
         self.redis = redis
+        self.waiting = waiting or redis  # blocking reads: a client (a pool) of their own
         self.vault = vault
         self.ttl = int(ttl_seconds)
 
@@ -79,7 +80,7 @@ class ConversationLog:
     async def after(self, user: str, after: str = "0", block_ms: int = 0, count: int = 100) -> list[Entry]:
         """Entries newer than ``after``; waits up to ``block_ms`` for the first when there is none."""
         streams = {self.key(user): after or "0"}
-        found = await self.redis.xread(streams, count=count, block=block_ms or None)
+        found = await (self.waiting if block_ms else self.redis).xread(streams, count=count, block=block_ms or None)
         return [self._entry(i, f) for _, rows in found or [] for i, f in rows]
 
     async def last_id(self, user: str) -> str:

@@ -91,9 +91,13 @@ NOT_ELIGIBLE_PARTLY = "其余事项可以继续办理。"
 YES_NO_OPTIONS = {"yes": "是", "no": "不是"}
 YES_NO_AGAIN = "请回复“是”或“不是”。"
 
-CONSENT = "为了少填表、少交材料，我们可以凭您的身份证号（企业凭统一社会信用代码），从电子证照库和政务共享数据中调取您的户籍、婚姻、证照等信息自动填写。您同意调取吗？"
+CONSENT = "为了少填表、少交材料，我们可以凭您在辽事通的实名身份，从电子证照库和政务共享数据中调取您本人（或您户内家人、您名下企业）的户籍、婚姻、证照等信息自动填写。您同意调取吗？"
 CONSENT_OPTIONS = {"yes": "同意", "no": "不同意，我自己填"}
 CONSENT_DECLINED = "好的，不调取共享数据，下面的信息请您逐项填写。"
+PREFILL_UNVERIFIED = (
+    "下面的信息请您逐项填写，提交后由审批部门核验。（在辽事通实名登录后办理，可以自动带出您本人的信息。）"
+)
+PREFILL_NOT_OWN = "共享数据只能调取您本人、您户内家人或您名下企业的信息，这一位的信息请您逐项填写。"
 PREFILL_DOWN = "共享数据服务暂时连不上，需要您逐项填写，给您添麻烦了。"
 PREFILL_NONE = "共享数据里没有查到可以自动填写的信息，下面请您逐项填写。"
 VERIFIED_USED = "您已在辽事通实名认证，申请人信息已按实名填好：{who}。"
@@ -191,7 +195,8 @@ AGENT_LEFT = "人工客服已结束本次服务，接下来由我继续为您办
 AGENT_LOST = "人工客服的连接中断了，很抱歉。已为您重新排队，下一位客服会接着处理；这期间您也可以继续和我对话。"
 RATE_AGENT_ASK = "请给刚才人工客服的服务打个分，不评也没关系。"
 RATE_AGENT_LATER = "想为刚才的人工服务打分，随时回复“评价”。"
-PHONE_CODE_WRONG = "这个办事码不对或已过期（有效期 24 小时）。请核对短信，或拨打 12345 请客服重新发送。"
+PHONE_CODE_ASK_PHONE = "请回复收到这条短信的手机号，核对后为您接上电话里办的事。"
+PHONE_CODE_WRONG = "办事码或手机号不对，或者办事码已过期（有效期 24 小时）。请核对短信，或拨打 12345 请客服重新发送。"
 PHONE_CODE_LOCKED = "办事码输错次数太多，请一小时后再试，或拨打 12345 请客服帮您。"
 PHONE_DRAFT_RESUMED = "已接上您在 12345 电话里办的“{name}”，电话里说的 {count} 项已经填好。"
 PHONE_CODE_SMS = "【辽宁一件事】您在 12345 电话中办理的“{name}”已保存。在微信公众号或小程序中发送办事码 {code} 即可接着办理，24 小时内有效。"
@@ -301,6 +306,7 @@ API_TOKEN_REQUIRED = "请先登录（Authorization: Bearer <token>）"
 API_TOKEN_EXPIRED = "登录已过期，请重新登录"
 API_TOO_MANY = "请求太频繁了，请稍等一秒再试。"
 API_CURSOR = "after 须为上一次答复中的 cursor"
+API_POLL_SUPERSEDED = "您在另一个页面打开了同一个对话，新消息会显示在那里"
 API_CHAT_BODY = "请提供 text（最多 2000 个字）或 choice"
 API_UNKNOWN_FIELD = "这件事的申请表里没有这一项"
 API_FORM_BODY = "请提供 answers：{字段: 填写内容}"

@@ -39,7 +39,7 @@ def same_origin(request: web.Request) -> bool:
 
 def csrf_ok(request: web.Request, session: StaffSession) -> bool:
     given = request.headers.get("X-CSRF-Token") or request.query.get("csrf", "")
-    return same_origin(request) and hmac.compare_digest(given.encode(), session.csrf.encode())
+    return same_origin(request) and hmac.compare_digest(given.encode("utf-8", "surrogatepass"), session.csrf.encode())
 
 
 def staff(role: str, page: bool = False) -> Callable[[Handler], Handler]:
@@ -48,7 +48,11 @@ def staff(role: str, page: bool = False) -> Callable[[Handler], Handler]:
 
     def wrap(handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
-            session = await sessions(request).get(request.cookies.get(COOKIE, ""))
+            token = request.cookies.get(COOKIE, "")
+            session = await sessions(request).get(token)
+            if session is not None and await request.app[SERVICES].accounts.get(session.account.id) is None:
+                await sessions(request).end(token)  # deactivated meanwhile: its logins end with it
+                session = None
             if session is None:
                 if page:
                     raise web.HTTPSeeOther(f"/console/login?next={quote(request.path_qs)}")

@@ -16,6 +16,7 @@ from bot.texts import staff as tx
 from handlers.auth import error, loads, read_body
 from handlers.console.guard import COOKIE, STAFF, same_origin, sessions, staff
 from handlers.keys import SERVICES
+from handlers.limits import client_address
 
 
 class LoginIn(BaseModel):
@@ -32,16 +33,19 @@ async def login(request: web.Request) -> web.StreamResponse:
         return error(400, "bad_request", tx.LOGIN_BODY)
     services = request.app[SERVICES]
     store = sessions(request)
-    address = request.remote or "?"
-    if await store.throttled(body.username, address):
-        return error(429, "throttled", tx.LOGIN_THROTTLED)
+    address = client_address(request)
+    wait = await store.attempt(body.username, address)
+    if wait:
+        resp = error(429, "throttled", tx.LOGIN_THROTTLED.format(minutes=max(1, -(-wait // 60))))
+        resp.headers["Retry-After"] = str(wait)
+        return resp
     account = await services.accounts.verify(body.username, body.password)
     if account is None:
         await store.failed(body.username, address)
         async with services.db.begin() as conn:
             await audit(conn, body.username[:64], "console.login_failed", "", address=address)
         return error(401, "login_failed", tx.LOGIN_FAILED)
-    await store.succeeded(body.username)
+    await store.succeeded(body.username, address)
     token, session = await store.start(account)
     async with services.db.begin() as conn:
         await audit(conn, account.username, "console.login", "", address=address)

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CST = timezone(timedelta(hours=8), "CST")  # the platform's clock: numbers and deadlines are Beijing dates
 FLOW = {"已受理": "已派单", "已派单": "办理中"}  # what the pacer does; 办结 and 回访 come from /_sim/outcome
+CLOSED = ("已办结", "已回访")  # no supplement is taken any more: a new matter is a new order
 MAX_TEXT = 500  # SMS and TTS text, characters
 MAX_CONTEXT = 20_000  # serialised characters
 
@@ -58,6 +59,8 @@ CREATE TABLE IF NOT EXISTS orders (number TEXT PRIMARY KEY, external_id TEXT UNI
 CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, number TEXT NOT NULL, body TEXT NOT NULL,
   delivered INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL,
   last_error TEXT);
+CREATE TABLE IF NOT EXISTS supplements (supplement_id TEXT PRIMARY KEY, number TEXT NOT NULL, content TEXT NOT NULL,
+  at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sms (receipt_id TEXT PRIMARY KEY, message_id TEXT UNIQUE NOT NULL, phone TEXT NOT NULL,
   text TEXT NOT NULL, sent_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, message_id TEXT UNIQUE NOT NULL, phone TEXT NOT NULL,
@@ -121,6 +124,11 @@ class OrderIn(_In):
     deadline: AwareDatetime | None = None
     context: Annotated[dict[str, Any] | str | None, AfterValidator(_context)] = None
     callback_url: str | None = Field(None, pattern=r"^https?://\S+$", max_length=500)
+
+
+class SupplementIn(_In):
+    supplement_id: Annotated[str, AfterValidator(_key)]
+    content: str = Field(min_length=1, max_length=2000)
 
 
 class SmsIn(_In):
@@ -297,6 +305,27 @@ class HotlineSim:
         if row is None:
             return _error(404, "not_found", "no such work order")
         return web.json_response(_order_json(row))
+
+    async def add_supplement(self, request: web.Request) -> web.StreamResponse:
+        """补充诉求: more words from the citizen on an open order (a later 差评 of the same application)."""
+        refused = await self._gate(request)
+        if refused is not None:
+            return refused
+        body = await _body(request, SupplementIn)
+        if isinstance(body, web.Response):
+            return body
+        number = request.match_info["number"]
+        seen = self.db.execute("SELECT * FROM supplements WHERE supplement_id = ?", (body.supplement_id,)).fetchone()
+        if seen is not None:
+            return web.json_response(_supplement_json(seen), status=200)
+        row = self._order_row("number", number)
+        if row is None:
+            return _error(404, "not_found", "no such work order")
+        if row[14] in CLOSED:
+            return _error(409, "closed", f"the order is {row[14]}: open a new one")
+        added = (body.supplement_id, number, body.content, _iso(_now()))
+        self.db.execute("INSERT INTO supplements VALUES (?, ?, ?, ?)", added)
+        return web.json_response(_supplement_json(added), status=201)
 
     async def send_sms(self, request: web.Request) -> web.StreamResponse:
         refused = await self._gate(request)
@@ -493,7 +522,13 @@ class HotlineSim:
 
     async def list_orders(self, request: web.Request) -> web.StreamResponse:
         rows = self.db.execute(f"SELECT {_ORDER_COLUMNS}, callback_url FROM orders ORDER BY number").fetchall()
-        return web.json_response([{**_order_json(r[:-1]), "callback_url": r[-1]} for r in rows])
+        added = self.db.execute("SELECT number, content FROM supplements ORDER BY at, rowid").fetchall()
+        return web.json_response(
+            [
+                {**_order_json(r[:-1]), "callback_url": r[-1], "supplements": [c for n, c in added if n == r[0]]}
+                for r in rows
+            ]
+        )
 
     async def list_callbacks(self, request: web.Request) -> web.StreamResponse:
         rows = self.db.execute("SELECT body, delivered, attempts, last_error FROM events ORDER BY rowid").fetchall()
@@ -525,6 +560,7 @@ class HotlineSim:
         r = application.router
         r.add_post("/v1/orders", self.create_order)
         r.add_get("/v1/orders/{number}", self.read_order)
+        r.add_post("/v1/orders/{number}/supplements", self.add_supplement)
         r.add_post("/v1/sms", self.send_sms)
         r.add_post("/v1/calls", self.place_call)
         r.add_get("/v1/calls/{call_id}", self.read_call)
@@ -557,6 +593,11 @@ def _order_json(row: tuple[Any, ...]) -> dict[str, Any]:
             "department": department, "accepted_at": accepted_at, "deadline": deadline, "status": status,
             "result": result, "feedback": feedback, "context": json.loads(context), "seq": seq,
             "updated_at": updated_at}  # fmt: skip
+
+
+def _supplement_json(row: tuple[Any, ...]) -> dict[str, Any]:
+    supplement_id, number, content, at = row
+    return {"supplement_id": supplement_id, "number": number, "content": content, "at": at}
 
 
 def _sms_json(row: tuple[Any, ...]) -> dict[str, Any]:
