@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 
 
 class PersonPace:

@@ -42,7 +42,7 @@ from bot.db.schema import (
     subscribe_grants,
     work_orders,
 )
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 
 log = logging.getLogger(__name__)
 FINAL = ("已办结", "不予受理")

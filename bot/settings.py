@@ -3,6 +3,9 @@ embedded defaults that work on a fresh machine after ``make setup``."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -83,6 +86,11 @@ class Settings(BaseSettings):
     data_keys: SecretStr | None = Field(
         None,
         description="data keys (32 bytes, urlsafe-base64) for personal data at rest, newest first; unset: var/data.key",
+    )
+    lookup_key: SecretStr | None = Field(
+        None,
+        description="HMAC key of the digests people are stored under (stable; after changing it run python -m bot "
+        "db upgrade, which moves what is stored); unset: var/lookup.key, for development only",
     )
     data_cipher: Literal["aes-gcm", "sm4-gcm"] = Field(
         "aes-gcm", description="cipher of personal data at rest: AES-256-GCM, or SM4-GCM (国密)"
@@ -184,7 +192,17 @@ class Settings(BaseSettings):
                 problems.append(f"{name.upper()} is the development default")
         if self.data_keys is None or not self.data_keys.get_secret_value().strip():
             problems.append("DATA_KEYS is not set (a key file on local disk is for development only)")
+        if self.lookup_key is None or len(self.lookup_key.get_secret_value().strip()) < 32:
+            problems.append(
+                "LOOKUP_KEY is not set (at least 32 characters; a key file on local disk is for development)"
+            )
         return problems
+
+    def lookup_secret(self) -> bytes:
+        """The key of the digests people are stored under: LOOKUP_KEY, else a key file made once."""
+        if self.lookup_key is not None and self.lookup_key.get_secret_value().strip():
+            return self.lookup_key.get_secret_value().strip().encode()
+        return _key_file(ROOT / "var" / "lookup.key")
 
     def wechat_apps(self) -> dict[str, str]:
         """AppID → AppSecret of our two WeChat apps: the official account and the mini-program."""
@@ -216,6 +234,17 @@ class DeploymentRefused(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("refusing to start in production: " + "; ".join(problems))
         self.problems = problems
+
+
+@lru_cache(maxsize=4)
+def _key_file(path: Path) -> bytes:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(32))
+    return path.read_text().strip().encode()
 
 
 @lru_cache(maxsize=16)

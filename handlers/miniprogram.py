@@ -53,7 +53,8 @@ Text = Annotated[str, AfterValidator(_encodable)]
 
 class IdentityVoucher(BaseModel):
     """辽事通's word for who is logged in (实名认证): HMAC-SHA256, hex, of
-    ``"{id_number}|{name}|{issued_at}"`` under the key shared with 辽事通."""
+    ``"{id_number}|{name}|{issued_at}|{code}"`` under the key shared with 辽事通, ``code`` being the
+    login code it comes with: a voucher is for that one login, once."""
 
     name: Text = Field(min_length=1, max_length=30)
     id_number: Text = Field(min_length=18, max_length=18)
@@ -217,9 +218,10 @@ def _user(request: web.Request) -> str | web.Response:
     return claims if isinstance(claims, web.Response) else f"mp:{claims['openid']}"
 
 
-def _voucher_problem(settings: Settings, v: IdentityVoucher) -> str | None:
+def _voucher_problem(settings: Settings, v: IdentityVoucher, code: str) -> str | None:
     key = settings.liaoshitong_identity_key.get_secret_value().encode()
-    expected = hmac.new(key, f"{v.id_number}|{v.name}|{v.issued_at}".encode(), hashlib.sha256).hexdigest()
+    signed = f"{v.id_number}|{v.name}|{v.issued_at}|{code}".encode("utf-8", "surrogatepass")
+    expected = hmac.new(key, signed, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), v.signature.lower().encode()):  # str: ASCII only, else TypeError
         return tx.API_IDENTITY_SIGNATURE
     if abs(time.time() - v.issued_at) > settings.identity_voucher_max_age_seconds:
@@ -229,13 +231,22 @@ def _voucher_problem(settings: Settings, v: IdentityVoucher) -> str | None:
     return None
 
 
+async def _voucher_spent(services: Services, v: IdentityVoucher) -> bool:
+    """Whether this voucher was used before (a voucher logs in once; kept while it could be fresh)."""
+    seen = "idv:" + hashlib.sha256(v.signature.lower().encode()).hexdigest()[:32]
+    window = 2 * services.settings.identity_voucher_max_age_seconds
+    return not await services.redis.set(seen, "1", nx=True, ex=window)
+
+
 async def login(request: web.Request) -> web.StreamResponse:
     body = await _json(request, LoginIn)
     if body is None:
         return error(400, "bad_request", tx.API_LOGIN_CODE)
     services = _services(request)
     if body.identity is not None:
-        problem = _voucher_problem(services.settings, body.identity)
+        problem = _voucher_problem(services.settings, body.identity, body.code)
+        if problem is None and await _voucher_spent(services, body.identity):
+            problem = tx.API_IDENTITY_USED
         if problem is not None:
             return error(401, "identity_refused", problem)
     if services.miniprogram_api is None:

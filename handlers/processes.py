@@ -148,6 +148,22 @@ async def _main(args: argparse.Namespace, settings: Settings) -> None:
             t.result()  # re-raise a crash so the exit code tells
 
 
+async def _rekey_people(settings: Settings) -> dict[str, int]:
+    """What is stored about people, moved to the digests of today's LOOKUP_KEY (idempotent)."""
+    from bot.db import make_engine
+    from bot.people.keys import use_lookup_key
+    from bot.people.rekey import rekey_people
+    from bot.redis_client import make_redis
+
+    use_lookup_key(settings.lookup_secret())
+    engine, redis = make_engine(settings.database_url), make_redis(settings.redis_url)
+    try:
+        return dict(await rekey_people(engine, redis, settings.vault()))
+    finally:
+        await engine.dispose()
+        await redis.aclose()
+
+
 def run_command(args: argparse.Namespace) -> int:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -157,6 +173,11 @@ def run_command(args: argparse.Namespace) -> int:
         if args.action == "upgrade":
             upgrade(settings.database_url)
             print("database at head")
+            moved = asyncio.run(_rekey_people(settings))
+            if moved:
+                print(
+                    "people moved to the keys of LOOKUP_KEY: " + ", ".join(f"{k} {n}" for k, n in sorted(moved.items()))
+                )
         else:
             from bot.db import current_revision, make_engine
 

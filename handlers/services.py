@@ -46,6 +46,7 @@ from bot.nlu.training import NluTrainer
 from bot.notify.delivery import NotificationDelivery
 from bot.notify.quiet import QuietHours
 from bot.people.contacts import ContactBook
+from bot.people.keys import use_lookup_key
 from bot.redis_client import make_redis
 from bot.settings import DeploymentRefused, Settings
 from integrations.asr import AsrClient
@@ -238,6 +239,7 @@ async def build_services(settings: Settings, migrate: bool = True, understands: 
     problems = settings.deployment_problems()
     if problems:
         raise DeploymentRefused(problems)
+    use_lookup_key(settings.lookup_secret())  # before anything stores or looks up a person
     if migrate:
         # Idempotent; every process may start first on a fresh database.
         await asyncio.to_thread(upgrade, settings.database_url)

@@ -34,10 +34,10 @@ from wechatpy.utils import WeChatSigner
 
 from bot.dialogue.messages import Inbound, Reply
 from bot.dialogue.messages import TextReply as EngineText
-from bot.dialogue.storage import user_key
 from bot.messaging import SendRefused, queue_texts
 from bot.notify.delivery import stage_seen
 from bot.outbox import RetryLater
+from bot.people.keys import user_key
 from bot.texts import standard as tx
 from handlers.auth import read_limited
 from handlers.keys import SERVICES

@@ -99,3 +99,16 @@ async def test_unknown_guide_is_a_404_with_a_message(client: TestClient) -> None
     resp = await client.get("/api/things/moon_landing")
     assert resp.status == 404
     assert await resp.json() == {"error": "not_found", "message": "没有找到这件事：moon_landing"}
+
+
+async def test_healthz_tells_strangers_the_verdict_only(aiohttp_client: Any, settings: Settings) -> None:
+    """The review's finding: /healthz told the public the database dialect, revision and worker count."""
+    from tests.console_helpers import as_staff
+
+    client = await aiohttp_client(create_app(settings.model_copy(update={"trusted_proxies": "127.0.0.1"})))
+    outside = {"X-Forwarded-For": "203.0.113.5"}  # through our proxy, from the internet
+    body = await (await client.get("/healthz", headers=outside)).json()
+    assert body == {"status": "ok", "checks": {k: {"ok": True} for k in ("redis", "workers", "database", "catalog")}}
+    await as_staff(client, "ops.admin")  # a member of staff sees it all, wherever they are
+    body = await (await client.get("/healthz", headers=outside)).json()
+    assert body["checks"]["database"]["revision"] == head_revision()

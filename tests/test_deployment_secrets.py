@@ -26,6 +26,7 @@ def test_development_defaults_are_named_one_by_one() -> None:
     for name in CHECKING:
         assert f"{name} is the development default" in problems
     assert any(p.startswith("DATA_KEYS is not set") for p in problems)
+    assert any(p.startswith("LOOKUP_KEY is not set") for p in problems)
     # keys we present to partners only matter once the partner is configured
     assert not any(p.startswith("PLATFORM_KEY") for p in problems)
     configured = production(platform_url="https://platform.example", platform_key="CHANGE-ME")
@@ -34,7 +35,7 @@ def test_development_defaults_are_named_one_by_one() -> None:
 
 def test_real_secrets_pass_and_development_is_never_refused() -> None:
     secrets = {name.lower(): f"s3cret-{i}-of-this-deployment" for i, name in enumerate(CHECKING)}
-    ok = production(**secrets, data_keys=Fernet.generate_key().decode())
+    ok = production(**secrets, data_keys=Fernet.generate_key().decode(), lookup_key="k" * 43)
     assert ok.deployment_problems() == []
     assert Settings(_env_file=None).deployment_problems() == []  # type: ignore[call-arg]
 

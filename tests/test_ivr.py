@@ -20,7 +20,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 from bot.settings import Settings
 from bot.texts import voice
 from bot.validators import id_card_check_char

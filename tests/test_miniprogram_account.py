@@ -34,9 +34,13 @@ WANG = ("王丽", "210102199003074522")
 REPLIES = TypeAdapter(list[Reply])
 
 
-def voucher(name: str, id_number: str, issued_at: int | None = None, key: str = KEY) -> dict[str, Any]:
+def voucher(
+    name: str, id_number: str, issued_at: int | None = None, key: str = KEY, code: str = "code-of-verified"
+) -> dict[str, Any]:
+    """What 辽事通 sends with the login ``code``: signed for that one login."""
     issued_at = int(time.time()) if issued_at is None else issued_at
-    signature = hmac.new(key.encode(), f"{id_number}|{name}|{issued_at}".encode(), hashlib.sha256).hexdigest()
+    signed = f"{id_number}|{name}|{issued_at}|{code}".encode()
+    signature = hmac.new(key.encode(), signed, hashlib.sha256).hexdigest()
     return {"name": name, "id_number": id_number, "issued_at": issued_at, "signature": signature}
 
 
@@ -102,11 +106,21 @@ async def test_a_voucher_that_does_not_hold_is_refused(client: TestClient) -> No
         voucher(*WANG, key="someone-else"),  # not signed by 辽事通
         voucher(*WANG, issued_at=int(time.time()) - 3600),  # replayed an hour later
         {**voucher(*WANG), "name": "李四"},  # altered after signing
-        voucher("王丽", "210102199003074520"),  # signed, but no valid ID number
+        voucher("王丽", "210102199003074520", code="code-x"),  # signed, but no valid ID number
+        voucher(*WANG, code="someone-elses-login"),  # signed for another login
     ):
         resp = await client.post("/api/mp/login", json={"code": "code-x", "identity": bad})
         assert resp.status == 401, bad
         assert "辽事通" in (await conforms(client, resp, "/api/mp/login", "post"))["message"]
+
+
+async def test_a_voucher_logs_in_once(client: TestClient) -> None:
+    """The review's finding: a voucher worked with any login code, again and again."""
+    good = voucher(*WANG, code="code-of-once")
+    first = await client.post("/api/mp/login", json={"code": "code-of-once", "identity": good})
+    assert first.status == 200
+    again = await client.post("/api/mp/login", json={"code": "code-of-once", "identity": good})
+    assert again.status == 401 and (await again.json())["message"] == standard.API_IDENTITY_USED
 
 
 async def test_subscribe_grants_are_counted_per_accept(client: TestClient) -> None:
@@ -221,7 +235,9 @@ async def test_a_strangers_id_typed_into_the_chat_gives_none_of_their_data_back(
 
 
 async def test_a_verified_person_gets_their_own_record(shared_client: TestClient) -> None:
-    resp = await shared_client.post("/api/mp/login", json={"code": "code-of-wang-li", "identity": voucher(*WANG)})
+    resp = await shared_client.post(
+        "/api/mp/login", json={"code": "code-of-wang-li", "identity": voucher(*WANG, code="code-of-wang-li")}
+    )
     token = (await resp.json())["token"]
     replies = await chat(shared_client, token, text="新生儿出生一件事")
     replies = await chat(shared_client, token, text="开始办理")

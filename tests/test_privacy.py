@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from bot.db.schema import application_items, applications, audit_log, outbox
 from bot.dialogue.scripted import Citizen
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 from bot.privacy import Retention
 from bot.settings import Settings
 from handlers.app import create_app

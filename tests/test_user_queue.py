@@ -14,7 +14,8 @@ from redis.exceptions import ResponseError
 
 from bot.crypto import Vault, new_key
 from bot.dialogue.session import Session
-from bot.dialogue.storage import SessionStore, UserQueue, user_key
+from bot.dialogue.storage import SessionStore, UserQueue
+from bot.people.keys import user_key
 
 USER = "mp:oQueue"
 

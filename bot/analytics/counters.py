@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 KEEP_DAYS = 400  # a year and a bit: this year against last

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.crypto import Vault
 from bot.db.schema import outbox, work_orders
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 
 KINDS = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
 CLOSED = ("已办结", "已回访")  # 12345 takes no supplement on these: a new matter is a new order

@@ -11,7 +11,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.crypto import Vault
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 
 
 class Inbox:

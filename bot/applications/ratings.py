@@ -21,8 +21,8 @@ from bot.catalog import Catalog
 from bot.catalog.models import FieldType
 from bot.crypto import Vault
 from bot.db.schema import application_items, applications, handovers, ratings, work_orders
-from bot.dialogue.storage import user_key
 from bot.masking import mask_text
+from bot.people.keys import user_key
 
 FINISHED = {"已办结", "不予受理"}
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}

@@ -21,7 +21,7 @@ from bot.crypto import Vault
 from bot.db.schema import application_items, applications, outbox
 from bot.dialogue import form
 from bot.dialogue.session import Draft, Session
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from redis.asyncio import Redis
 
 from bot.crypto import Vault
 from bot.dialogue.session import Session
+from bot.people.keys import user_key
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +87,6 @@ _DONE = _RELEASE + "return 1\n"
 # call. One call, not a pipeline of a dozen commands: redis-py spends several times more CPU on
 # each command of a pipeline than Redis does running it (bench: 0.21 → 0.08 ms a turn's save).
 _COMMIT = _RUN_STAGED + "local out = run_staged(4)\n" + _RELEASE + "return out\n"
-
-
-def user_key(user: str) -> str:
-    """Redis keys carry a digest, not the channel's id of the person."""
-    return hashlib.sha256(user.encode()).hexdigest()[:24]
 
 
 @dataclass

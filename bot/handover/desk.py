@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.audit import audit
 from bot.crypto import Vault
 from bot.db.schema import handovers
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 
 WAITING, CLAIMED, CLOSED = "waiting", "claimed", "closed"
 OPEN = (WAITING, CLAIMED)

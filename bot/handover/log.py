@@ -13,7 +13,7 @@ from typing import Any, Literal
 from redis.asyncio import Redis
 
 from bot.crypto import Vault
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 
 Role = Literal["citizen", "bot", "agent", "system"]
 CURSOR = re.compile(r"^\d{1,15}-\d{1,10}$|^0$")  # a stream id a client may hand back, or 0: the start

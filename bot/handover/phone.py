@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.audit import audit
 from bot.crypto import Vault
 from bot.db.schema import phone_drafts
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 
 log = logging.getLogger(__name__)
 

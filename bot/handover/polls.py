@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 
 
 @dataclass

@@ -36,7 +36,6 @@ from bot.applications.notice_text import render_notice
 from bot.catalog import Catalog
 from bot.crypto import Vault
 from bot.db.schema import outbox
-from bot.dialogue.storage import user_key
 from bot.messaging import SendRefused
 from bot.notify.log import FAILED, REFUSED, SENT, TRYING, DeliveryLog
 from bot.notify.ports import Hotline, MiniProgram, OfficialAccount
@@ -44,6 +43,7 @@ from bot.notify.quiet import QuietHours
 from bot.notify.templates import subscribe_data, template_data
 from bot.outbox import OutboxConsumer, RetryLater, backoff
 from bot.people.contacts import ContactBook
+from bot.people.keys import user_key
 from bot.texts import standard
 
 log = logging.getLogger(__name__)

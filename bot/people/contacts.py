@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.schema import contact_prefs, subscribe_grants
-from bot.dialogue.storage import user_key
+from bot.people.keys import user_key
 
 ACCEPT = "accept"  # wx.requestSubscribeMessage's answer per template id
 MAX_GRANTS = 100  # a person cannot bank more accepts than this of one template

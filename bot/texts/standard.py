@@ -294,6 +294,7 @@ WECHAT_MORE_FOLLOWS = "（内容较多，其余部分随后发给您）"
 # ---- mini-program / 辽事通 API ----------------------------------------------------
 API_IDENTITY_SIGNATURE = "实名信息核验没有通过，请从辽事通重新进入。"
 API_IDENTITY_EXPIRED = "实名信息已过期，请从辽事通重新进入。"
+API_IDENTITY_USED = "这份实名信息已经用过了，请从辽事通重新进入。"
 API_GRANTS_BODY = "请提供订阅消息的授权结果（每个模板一项，一次最多 3 个）。"
 API_GRANTS_UNKNOWN = "这个订阅消息模板不是本服务的，没有记录。"
 API_RATING_BODY = "请给出 1 到 5 分的评价（5 分为非常满意），留言不超过 500 字。"
