@@ -1346,8 +1346,12 @@ class Turn:
 
     async def answer_phone_code_phone(self, a: Awaiting) -> bool:
         phone = re.sub(r"\D", "", self.text)
+        if not phone:
+            return False  # no number at all: perhaps a question, or another need
         if mobile_problem(phone) is not None:
-            return False  # not a number: perhaps a question, or a way out; else asked again
+            self.failed = True
+            self.say.text(self.tx.PHONE_CODE_PHONE_AGAIN)
+            return True
         code, before = a.value["code"], a.value.get("before")
         await self.redeem_phone_draft(code, phone, Awaiting.model_validate(before) if before else None)
         return True

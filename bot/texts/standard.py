@@ -196,6 +196,7 @@ AGENT_LOST = "人工客服的连接中断了，很抱歉。已为您重新排队
 RATE_AGENT_ASK = "请给刚才人工客服的服务打个分，不评也没关系。"
 RATE_AGENT_LATER = "想为刚才的人工服务打分，随时回复“评价”。"
 PHONE_CODE_ASK_PHONE = "请回复收到这条短信的手机号，核对后为您接上电话里办的事。"
+PHONE_CODE_PHONE_AGAIN = "请回复 11 位手机号，就是收到办事码短信的那个号码。"
 PHONE_CODE_WRONG = "办事码或手机号不对，或者办事码已过期（有效期 24 小时）。请核对短信，或拨打 12345 请客服重新发送。"
 PHONE_CODE_LOCKED = "办事码输错次数太多，请一小时后再试，或拨打 12345 请客服帮您。"
 PHONE_DRAFT_RESUMED = "已接上您在 12345 电话里办的“{name}”，电话里说的 {count} 项已经填好。"
