@@ -32,7 +32,7 @@ from bot.dialogue.fields import Parsed, extra_values, parse_value, pick_option, 
 from bot.dialogue.messages import Inbound, Reply, TurnResult
 from bot.dialogue.say import Say, spoken_groups
 from bot.dialogue.session import Awaiting, Commitment, Draft, Session, VerifiedIdentity
-from bot.dialogue.storage import Held, SessionStore, UserQueue
+from bot.dialogue.storage import Held, Isolation, Sessions
 from bot.handover.log import CURSOR
 from bot.handover.phone import CodeLocked
 from bot.masking import mask_text, mask_value
@@ -160,8 +160,8 @@ class Applications(Protocol):
 class Engine:
     catalog: Catalog
     nlu: Nlu
-    sessions: SessionStore
-    queue: UserQueue
+    sessions: Sessions
+    queue: Isolation
     applications: Applications
     shared: SharedData | None = None
     inbox: Notices | None = None

@@ -25,10 +25,13 @@ class Citizen:
         default_factory=dict
     )  # what the channel adds to every message (a verified identity)
 
-    async def say(self, text: str = "", **extra: Any) -> list[Reply]:
+    def inbound(self, text: str = "", **extra: Any) -> Inbound:
+        """The message as this person's channel would hand it to the engine."""
         metadata = {**self.metadata, **extra.pop("metadata", {})}
-        inbound = Inbound(user=self.user, channel=self.channel, text=text, metadata=metadata, **extra)
-        replies = await self.engine.handle(inbound)
+        return Inbound(user=self.user, channel=self.channel, text=text, metadata=metadata, **extra)
+
+    async def say(self, text: str = "", **extra: Any) -> list[Reply]:
+        replies = await self.engine.handle(self.inbound(text, **extra))
         self.transcript.append((text, replies))
         return replies
 

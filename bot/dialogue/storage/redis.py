@@ -1,4 +1,5 @@
-"""Sessions in Redis (encrypted, with a TTL) and the per-person message queue.
+"""Sessions in Redis (encrypted, with a TTL) and the per-person message queue: the real thing,
+for every process of a deployment (``memory.py`` has the same for one process and for tests).
 
 ``UserQueue`` makes the messages of one person run strictly one after another,
 in order of arrival, across every process (like aiogram's event isolation),
@@ -14,13 +15,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 
 from bot.crypto import Vault
 from bot.dialogue.session import Session
+from bot.dialogue.storage.base import Held
 from bot.people.keys import user_key
 
 log = logging.getLogger(__name__)
@@ -87,16 +88,6 @@ _DONE = _RELEASE + "return 1\n"
 # call. One call, not a pipeline of a dozen commands: redis-py spends several times more CPU on
 # each command of a pipeline than Redis does running it (bench: 0.21 → 0.08 ms a turn's save).
 _COMMIT = _RUN_STAGED + "local out = run_staged(4)\n" + _RELEASE + "return out\n"
-
-
-@dataclass
-class Held:
-    """A turn of one person's queue, held."""
-
-    user: str
-    ticket: int
-    peeked: list[Any]  # what ``along`` read, once the turn was ours
-    released: bool = False
 
 
 def _raise_first(answered: Sequence[Any]) -> None:
