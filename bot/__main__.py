@@ -165,7 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--role", choices=["admin", "agent"], default="agent")
     admin.add_argument("--display-name", help="the name citizens see (default: the username)")
     admin.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    dialogue = sub.add_parser("dialogue", help="the dialogue's states and where they go")
+    dialogue.add_argument("action", choices=["states", "diagram"], help="states: the table; diagram: Mermaid")
     args = parser.parse_args(argv)
+
+    if args.command == "dialogue":
+        from bot.dialogue.diagram import mermaid, table
+
+        print(table() if args.action == "states" else mermaid(), end="\n" if args.action == "states" else "")
+        return 0
 
     if args.command == "catalog":
         return _catalog(args)

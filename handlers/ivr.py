@@ -49,9 +49,10 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.dialogue.engine import Glance
 from bot.dialogue.messages import Inbound
-from bot.dialogue.session import Session
 from bot.masking import mask_text, mask_value
+from bot.people.ref import IVR, UserRef
 from bot.texts import staff, texts_for, voice
 from bot.validators import id_card_birth_date, id_card_problem
 from handlers.auth import NulInText, error, loads, read_limited
@@ -125,7 +126,7 @@ class TurnIn(BaseModel):
     @property
     def user(self) -> str:
         """The caller's key in the engine: the same number calling again continues its drafts."""
-        return f"{CHANNEL}:{self.caller.replace('-', '')}"
+        return str(UserRef(IVR, self.caller.replace("-", "")))
 
 
 def _refusal(secret: str, request: web.Request, body: bytes) -> str | None:
@@ -315,9 +316,7 @@ def heard(asr_text: str) -> str | None:
 # ---- one call -----------------------------------------------------------------------------
 
 
-def _style(session: Session) -> str:
-    # as the engine decides it: every spoken turn is in the voice style
-    return "voice"
+VOICE = "voice"  # as the engine decides it: every spoken turn is in the voice style
 
 
 def _answer(prompt: str, action: Literal["continue", "transfer", "hangup"], **extra: Any) -> dict[str, Any]:
@@ -331,7 +330,7 @@ class Call:
         self.turn = turn
         self.user = turn.user
         self.key = f"ivr:call:{turn.call_id}"
-        self._session: Session | None = None
+        self._glance: Glance | None = None
 
     def vouched(self) -> dict[str, str]:
         """What the line itself tells the engine: the mobile number the caller rings from."""
@@ -357,10 +356,14 @@ class Call:
         fields = await self.services.redis.hkeys(self.key)
         return {f.removeprefix("cut:") for f in fields if f.startswith("cut:")}
 
-    async def session(self) -> Session:
-        if self._session is None:
-            self._session = await self.services.dialogue.sessions.load(self.user, CHANNEL)
-        return self._session
+    async def glance(self) -> Glance:
+        """The conversation between turns (read in the caller's turn, as every channel reads it)."""
+        if self._glance is None:
+            self._glance = await self.services.dialogue.glance(self.user)
+        return self._glance
+
+    async def last_question(self) -> dict[str, Any] | None:
+        return (await self.glance()).last_reply
 
     # ---- the turn ----------------------------------------------------------------------
 
@@ -376,8 +379,7 @@ class Call:
             return await self.start()
         if event is not None:
             return await self.missed(event)
-        session = await self.session()
-        question = session.last_replies[-1] if session.last_replies else None
+        question = await self.last_question()
         said = pressed(self.turn.dtmf, question) if self.turn.dtmf else None  # a key press is unambiguous
         if said is None and self.turn.asr_text is not None:
             text = heard(self.turn.asr_text)
@@ -414,17 +416,16 @@ class Call:
         if misses == REPROMPTS + 1:
             await self._bump("prompts")
             return _answer(voice.IVR_OFFER_AGENT, "continue", dtmf_map={"0": voice.IVR_KEY_AGENT})
-        session = await self.session()
-        style = _style(session)
+        style = VOICE
         welcome = {"kind": "text", "text": texts_for(style).WELCOME}  # nothing asked yet (no start event)
-        question = session.last_replies[-1] if session.last_replies else welcome
+        question = await self.last_question() or welcome
         lead = voice.IVR_SILENCE if kind == "silence" else voice.IVR_NOMATCH
         return await self.say([question], style, lead=lead, footer=True)
 
     async def converse(self, inbound: Inbound) -> dict[str, Any]:
-        session = await self.session()
-        before = session.last_replies[-1] if session.last_replies else None
+        before = await self.last_question()
         result = await self.services.dialogue.turn(inbound)
+        self._glance = None  # the turn changed it
         replies = [r.model_dump() for r in result.replies]
         handoff = next((r for r in replies if r["kind"] == "handoff"), None)
         if handoff is not None:
@@ -432,7 +433,7 @@ class Call:
         if not replies:  # an agent has this conversation already: the call goes to them
             return await self.transfer([{"kind": "text", "text": voice.IVR_TRANSFER}], result.style, "ivr", before)
         tx = texts_for(result.style)
-        if _without_footer(str(replies[-1]["text"]), tx.FOOTER) == tx.GOODBYE:
+        if result.ended:  # the caller took their leave
             prompt, _ = fit([p for r in replies for p in reply_parts(r, True, set(), tx.FOOTER)], PROMPT_BUDGET, "")
             await self.services.redis.delete(self.key)
             return _answer(prompt, "hangup")
@@ -479,9 +480,9 @@ class Call:
 
     async def give_up(self) -> dict[str, Any]:
         """Nothing heard after an agent was offered: a person takes the call (reason ``ivr``)."""
-        session = await self.session()
-        before = session.last_replies[-1] if session.last_replies else None
-        handover, _ = await self.services.desk.open(self.user, CHANNEL, session.current, "ivr")
+        glance = await self.glance()
+        handover, _ = await self.services.desk.open(self.user, CHANNEL, glance.current, "ivr")
+        before = glance.last_reply
         await self.services.redis.delete(self.key)
         context = await self.context("ivr", before, note=staff.IVR_REASON_SILENCE)
         return _answer(voice.IVR_GIVE_UP, "transfer", handover=handover.id, context=context)
@@ -501,7 +502,7 @@ class Call:
             if filled:
                 parts.append(staff.IVR_CONTEXT_FILLED.format(fields=staff.IVR_CONTEXT_LIST_JOIN.join(filled[:8])))
         if before is not None:
-            footer = texts_for(_style(await self.session())).FOOTER
+            footer = texts_for(VOICE).FOOTER
             asked = mask_text(_without_footer(str(before.get("text", "")), footer)).replace("\n", " ")[:80]
             parts.append(staff.IVR_CONTEXT_ASKED.format(question=asked))
         said = (self.turn.asr_text or "").strip()
@@ -514,7 +515,7 @@ class Call:
         number = self.turn.caller_id_number
         today = self.services.dialogue.today()
         if number is None or id_card_problem(number, today) is not None:
-            number = await self.services.dialogue.id_on_file(self.user)
+            number = (await self.glance()).known_id
         if number is None or id_card_problem(number, today) is not None:
             return None
         born = id_card_birth_date(number)

@@ -32,6 +32,7 @@ from bot.dialogue.messages import Inbound, Reply
 from bot.handover.log import CURSOR
 from bot.handover.polls import unless_ended
 from bot.outbox import RetryLater
+from bot.people.ref import MINIPROGRAM, UserRef
 from bot.settings import Settings
 from bot.texts import standard as tx
 from bot.validators import id_card_problem
@@ -215,7 +216,7 @@ def _claims(request: web.Request) -> dict[str, Any] | web.Response:
 def _user(request: web.Request) -> str | web.Response:
     """The person behind the bearer token: ``mp:<openid>``."""
     claims = _claims(request)
-    return claims if isinstance(claims, web.Response) else f"mp:{claims['openid']}"
+    return claims if isinstance(claims, web.Response) else str(UserRef(MINIPROGRAM, claims["openid"]))
 
 
 def _voucher_problem(settings: Settings, v: IdentityVoucher, code: str) -> str | None:
@@ -275,7 +276,7 @@ async def chat(request: web.Request) -> web.StreamResponse:
         return error(400, "bad_request", tx.API_CHAT_BODY)
     metadata = {"verified": claims["verified"]} if "verified" in claims else {}
     services = _services(request)
-    user = f"mp:{claims['openid']}"
+    user = str(UserRef(MINIPROGRAM, claims["openid"]))
     result = await services.dialogue.turn(
         Inbound(user=user, channel=CHANNEL, text=body.text, choice=body.choice, metadata=metadata)
     )

@@ -38,6 +38,7 @@ from bot.messaging import SendRefused, queue_texts
 from bot.notify.delivery import stage_seen
 from bot.outbox import RetryLater
 from bot.people.keys import user_key
+from bot.people.ref import WECHAT, UserRef
 from bot.texts import standard as tx
 from handlers.auth import read_limited
 from handlers.keys import SERVICES
@@ -185,7 +186,7 @@ def _check_shape(xml: str | bytes) -> None:
 def _dedup_key(message: Any) -> str:
     """The message's key: its sender and MsgId (ids are not unique across senders), or for events the
     sender and CreateTime. Raises (ValueError, OverflowError…) unless MsgId, or else CreateTime, is a number."""
-    sender = user_key(f"{CHANNEL}:{message.source}")
+    sender = user_key(_user(message))
     msg_id = message.id
     if msg_id:
         return f"wx:msg:{sender}:{msg_id}"
@@ -221,7 +222,7 @@ async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
     async with redis.pipeline(transaction=False) as pipe:  # one round trip: claim the message, note the visit
         pipe.set(key, PENDING, nx=True, ex=_kept_seconds(services))
         if message.type != "event":
-            stage_seen(pipe, f"{CHANNEL}:{message.source}")  # opens the 48-hour window
+            stage_seen(pipe, _user(message))  # opens the 48-hour window
         first, *_ = await pipe.execute()
     if not first:
         # a retry: wait for the first delivery's answer (it may be in another process)
@@ -259,12 +260,16 @@ async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
 async def _note_following(services: Services, message: Any) -> None:
     """Follow and unfollow decide whether WeChat may carry notices to this person."""
     if message.type == "event" and message.event in ("subscribe", "unsubscribe"):
-        await services.contacts.set_following(f"{CHANNEL}:{message.source}", message.event == "subscribe")
+        await services.contacts.set_following(_user(message), message.event == "subscribe")
+
+
+def _user(message: Any) -> str:
+    return str(UserRef(WECHAT, message.source))
 
 
 def _inbound(message: Any) -> Inbound | str:
     """The message as the engine takes it, or a reply that needs no engine."""
-    user = f"{CHANNEL}:{message.source}"
+    user = _user(message)
     kind = message.type
     if kind == "text":
         return Inbound(user=user, channel=CHANNEL, text=(message.content or "")[:2000])

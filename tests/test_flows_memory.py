@@ -30,3 +30,21 @@ async def test_one_persons_messages_run_one_at_a_time() -> None:
     )
     assert any(standard.START_OR_ASK in r.text for r in first)  # the guide, then the start
     assert isinstance(second[-1], ChoicesReply | FieldPrompt)  # the form began after it
+
+
+def test_the_state_table_and_its_document_agree_with_the_code() -> None:
+    import re
+
+    from bot.dialogue import states as st
+    from bot.dialogue.diagram import mermaid
+    from bot.dialogue.router import TABLE
+    from bot.settings import ROOT
+
+    assert set(TABLE) == set(st.KINDS)
+    for s in TABLE.values():
+        assert set(s.goes_to) <= set(st.KINDS) | {""}, s.kind
+    doc = (ROOT / "docs" / "dialogue.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- states:begin -->\n```mermaid\n(.*?)```\n<!-- states:end -->", doc, re.S)
+    assert shown is not None and shown.group(1) == mermaid(), (
+        "run: python -m bot dialogue diagram, into docs/dialogue.md"
+    )

@@ -96,3 +96,5 @@ class TurnResult(BaseModel):
     replies: list[Reply]
     style: Literal["standard", "elderly", "voice"]
     cursor: str | None = None  # the conversation log's position after this turn (pages follow it from there)
+    question_open: bool = False  # the assistant waits for an answer to something it asked
+    ended: bool = False  # the person took their leave: a phone call may end here

@@ -13,41 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bot.dialogue.states import Awaiting
+
 Style = Literal["standard", "elderly", "voice"]
-
-# What the assistant asked last.
-AwaitKind = Literal[
-    "pick_thing",  # numbered list of one-things
-    "start",  # after the guide: start / materials / other
-    "eligibility",  # yes/no to an eligibility question (``ref`` = its id)
-    "consent",  # may we fetch shared data?
-    "prefill_confirm",  # are the prefilled values right?
-    "pick_field",  # which field to correct (numbered)
-    "field",  # the value of a form field (``ref`` = field id)
-    "readback",  # elderly: is this what you said? (``ref`` = field id, ``value``)
-    "commitment",  # 我承诺 / 不承诺 (``ref`` = material key)
-    "review",  # submit / edit / cancel
-    "help",  # after two misunderstandings: numbered ways out
-    "resume",  # which draft to continue
-    "proxy",  # for oneself or for a family member
-    "proxy_relation",
-    "supplement_pick",  # which item in 需补正 to hand in for (numbered)
-    "supplement",  # the photo or text for it (``ref`` = "number|item")
-    "complaint",  # what happened (``value``: what is known of the complaint so far)
-    "complaint_name",
-    "complaint_phone",
-    "rating",  # one of the five levels (``ref`` = application id)
-    "rating_comment",  # 差评: what went wrong (``value`` = the score)
-    "rating_phone",  # 差评 of an agent conversation: a number for 12345 to call back (``value``: score, comment)
-    "phone_code_phone",  # the number an agent's SMS went to (``value``: the code, and what was asked before)
-]
-
-
-class Awaiting(BaseModel):
-    kind: AwaitKind
-    ref: str | None = None
-    options: list[str] = []  # payloads of the numbered choices, in order
-    value: Any = None
 
 
 class Commitment(BaseModel):

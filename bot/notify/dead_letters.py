@@ -16,11 +16,12 @@ from bot.audit import audit
 from bot.crypto import Vault
 from bot.db.schema import notification_deliveries, outbox
 from bot.masking import mask_text, mask_value
+from bot.people.ref import UserRef
 
 
 def _who(user: str) -> str:
-    channel, _, ident = user.partition(":")
-    return f"{channel}:…{ident[-4:]}" if ident else channel
+    ref = UserRef.parse(user)
+    return f"{ref.channel}:…{ref.id[-4:]}" if ref.id else ref.channel
 
 
 class DeadLetters:

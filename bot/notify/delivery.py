@@ -44,6 +44,7 @@ from bot.notify.templates import subscribe_data, template_data
 from bot.outbox import OutboxConsumer, RetryLater, backoff
 from bot.people.contacts import ContactBook
 from bot.people.keys import user_key
+from bot.people.ref import MINIPROGRAM, WECHAT, UserRef
 from bot.texts import standard
 
 log = logging.getLogger(__name__)
@@ -190,8 +191,10 @@ class NotificationDelivery(OutboxConsumer):
     async def _reach(self, pending: dict[int, Notice]) -> Reach:
         users = sorted({n.user for n in pending.values()})
         prefs = await self.contacts.prefs_of(users)
-        granted = await self.contacts.granted_of([u for u in users if u.startswith("mp:")], self.subscribe_template_id)
-        wechat = [u for u in users if u.startswith("wechat:")]
+        granted = await self.contacts.granted_of(
+            [u for u in users if UserRef.parse(u).on(MINIPROGRAM)], self.subscribe_template_id
+        )
+        wechat = [u for u in users if UserRef.parse(u).on(WECHAT)]
         seen = await self.redis.mget([seen_key(u) for u in wechat]) if wechat else []
         return Reach(
             granted=granted,
@@ -302,14 +305,11 @@ class NotificationDelivery(OutboxConsumer):
 
     # ---- the channels: whether they reach this person, and sending through them -----
 
-    def _openid(self, user: str, prefix: str) -> str | None:
-        return user.removeprefix(prefix) if user.startswith(prefix) else None
-
     def _may_subscribe(self, n: Notice, r: Reach) -> bool:
         return self.mini is not None and bool(self.subscribe_template_id) and n.user in r.granted
 
     async def _subscribe(self, n: Notice) -> None:
-        openid = self._openid(n.user, "mp:")
+        openid = UserRef.parse(n.user).on(MINIPROGRAM)
         assert openid is not None and self.mini is not None  # the grant was taken with the "trying" mark
         data = subscribe_data(n.body, self.catalog, datetime.now(UTC))
         await self.mini.send_subscribe_message(openid, self.subscribe_template_id, data, page="pages/progress/index")
@@ -318,12 +318,12 @@ class NotificationDelivery(OutboxConsumer):
         return (
             self.official is not None
             and bool(self.template_id)
-            and n.user.startswith("wechat:")
+            and UserRef.parse(n.user).on(WECHAT) is not None
             and n.user not in r.unfollowed
         )
 
     async def _template(self, n: Notice) -> None:
-        openid = self._openid(n.user, "wechat:")
+        openid = UserRef.parse(n.user).on(WECHAT)
         assert openid is not None and self.official is not None
         data = template_data(n.body, self.catalog, n.text, datetime.now(UTC))
         await self.official.send_template(openid, self.template_id, data)
@@ -332,7 +332,7 @@ class NotificationDelivery(OutboxConsumer):
         return self.official is not None and n.user in r.seen and n.user not in r.unfollowed
 
     async def _customer_service(self, n: Notice) -> None:
-        openid = self._openid(n.user, "wechat:")
+        openid = UserRef.parse(n.user).on(WECHAT)
         assert openid is not None and self.official is not None
         await self.official.send_text(openid, n.text)
 

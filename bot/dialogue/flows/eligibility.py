@@ -1,0 +1,87 @@
+"""Whether the person may apply (办理条件), and for whom: themselves or a family member (代办)."""
+
+from __future__ import annotations
+
+from bot.catalog import OneThing
+from bot.dialogue import form as plan
+from bot.dialogue import states as st
+from bot.dialogue.fields import yes_no
+from bot.dialogue.flows.base import NEXT, Flow
+from bot.dialogue.session import Draft
+from bot.dialogue.turn import Turn
+
+flow = Flow("eligibility")
+
+
+def ask(turn: Turn, t: OneThing, d: Draft) -> bool:
+    """Ask the next open condition, or who applies; False when neither is open."""
+    tx = turn.tx
+    e = plan.open_eligibility(t, d)
+    if e is not None:
+        if not d.eligibility:
+            turn.say.text(tx.ELIGIBILITY_INTRO)
+        turn.ask(st.Eligibility(ref=e.id, options=turn.say.yes_no(e.question)))
+        return True
+    # elders often apply through family; a verified identity is only used once we know it is theirs
+    if (turn.elderly or turn.s.verified is not None) and not d.proxy_asked:
+        d.proxy_asked = True
+        turn.ask(st.Proxy(options=turn.say.choices(tx.PROXY_ASK, list(tx.PROXY_OPTIONS.items()))))
+        return True
+    return False
+
+
+@flow.state("eligibility", answers="yes or no to the condition",
+            goes_to=(*NEXT, ""), needs_draft=True)  # fmt: skip
+async def answer(turn: Turn, a: st.Eligibility) -> bool:
+    t, d = turn.thing(), turn.s.draft
+    assert t is not None and d is not None
+    picked = turn.option(a)
+    said = (picked == "yes") if picked else yes_no(turn.text)
+    if said is None:
+        return False
+    e = next((x for x in t.eligibility if x.id == a.ref), None)
+    if e is None:  # the catalog changed under a waiting session
+        await turn.ask_next()
+        return True
+    d.eligibility[e.id] = said
+    if not said:
+        gated = e.items or [i.key for i in t.items]
+        d.excluded_items = sorted(set(d.excluded_items) | set(gated))
+        names = "、".join(i.name for i in t.items if i.key in gated)
+        turn.say.text(turn.tx.NOT_ELIGIBLE, item=names, reason=e.if_not, instead=e.instead)
+        if not plan.items_in_play(t, d):
+            turn.say.text(turn.tx.NOT_ELIGIBLE_ALL)
+            turn.s.awaiting = None
+            return True
+        turn.say.text(turn.tx.NOT_ELIGIBLE_PARTLY)
+    await turn.ask_next()
+    return True
+
+
+@flow.state("proxy", answers="for oneself, or for a family member", goes_to=("proxy_relation", *NEXT),
+            needs_draft=True)  # fmt: skip
+async def answer_proxy(turn: Turn, a: st.Proxy) -> bool:
+    d = turn.s.draft
+    assert d is not None
+    choice = turn.option(a)
+    if choice is None:
+        return False
+    d.proxy_asked = True
+    if choice == "proxy":
+        turn.ask(st.ProxyRelation())
+        turn.say.text(turn.tx.PROXY_RELATION)
+        return True
+    await turn.ask_next()
+    return True
+
+
+@flow.state("proxy_relation", answers="how the applicant is related (子女、配偶…)", goes_to=NEXT,
+            needs_draft=True)  # fmt: skip
+async def answer_relation(turn: Turn, a: st.ProxyRelation) -> bool:
+    d = turn.s.draft
+    assert d is not None
+    relation = turn.text[:20]
+    d.proxy_relation = relation
+    turn.say.text(turn.tx.PROXY_RECORDED, relation=relation)
+    await turn.ask_next()
+    return True

@@ -1,0 +1,245 @@
+"""The merged form (一表申请): what to ask next, each field's answer (read with the chat's
+validators, several said at once, elders' read-back), skipping, corrections and what is filled."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from bot.catalog import OneThing
+from bot.catalog.conditions import holds
+from bot.catalog.models import FieldType, FormField
+from bot.dialogue import form as plan
+from bot.dialogue import states as st
+from bot.dialogue.commands import correction_target
+from bot.dialogue.fields import Parsed, extra_values, parse_value, yes_no
+from bot.dialogue.flows import commitment, eligibility, guide, review, shared
+from bot.dialogue.flows.base import NEXT, Flow
+from bot.dialogue.messages import Reply
+from bot.dialogue.say import spoken_groups
+from bot.dialogue.session import Draft
+from bot.dialogue.turn import CONFIDENT, Turn
+
+flow = Flow("form")
+_REPLY: TypeAdapter[Reply] = TypeAdapter(Reply)
+
+
+async def ask_next(turn: Turn, repeat: bool = False, back: bool = False) -> None:
+    """Ask the next open question of the draft in focus (or repeat the pending one)."""
+    t, d = turn.thing(), turn.s.draft
+    a = turn.s.awaiting
+    if repeat and a is not None and not a.from_draft:
+        if back:
+            turn.say.text(turn.tx.BACK_TO)
+        reissue(turn)
+        return
+    if t is None or d is None:
+        if not repeat:
+            turn.s.awaiting = None
+        return
+    if back:
+        turn.say.text(turn.tx.BACK_TO)
+    if not d.started:
+        guide.ask_start(turn, t)
+        return
+    await next_question(turn, t, d)
+
+
+def reissue(turn: Turn) -> None:
+    """The pending question again, as it was last shown (its footer once, at the end)."""
+    for r in turn.s.last_replies:
+        if r.get("kind") in ("choices", "field"):
+            turn.say.replies.append(without_footer(r, turn.tx.FOOTER))
+            return
+
+
+def without_footer(stored: dict[str, Any], footer: str) -> Reply:
+    """A reply of an earlier turn, to say again: its footer (“回复 0 转人工…”) comes once, at the end."""
+    reply = _REPLY.validate_python(stored)
+    text = reply.text
+    while footer and text.endswith(footer):
+        text = text[: -len(footer)].rstrip()
+    return reply.model_copy(update={"text": text}) if text != reply.text else reply
+
+
+async def next_question(turn: Turn, t: OneThing, d: Draft) -> None:
+    tx = turn.tx
+    if eligibility.ask(turn, t, d):
+        return
+    if await shared.ask(turn, t, d):
+        return
+    f = plan.next_field(t, d)
+    if f is not None:
+        if f.id not in d.reached:  # where people give up: the last question they reached
+            d.reached.append(f.id)
+            turn.events.append(f"reached:{t.id}:{f.id}")
+        turn.ask(st.FormField(ref=f.id, options=turn.say.field(f)))
+        return
+    m = plan.open_commitment(t, d)
+    if m is not None:
+        commitment.ask(turn, t, d, m)
+        return
+    missing = plan.missing_tolerable(t, d)
+    if missing and not d.tolerable_told:
+        d.tolerable_told = True
+        days = max(m.supply_within_days or 0 for m in missing)
+        turn.say.text(tx.TOLERABLE_NOTICE, names="、".join(m.name for m in missing), days=days)
+    review.review(turn, t, d)
+
+
+@flow.state("field", answers="the field's value (or several fields said at once)",
+            goes_to=(*NEXT, "readback", "help"), needs_draft=True)  # fmt: skip
+async def answer_field(turn: Turn, a: st.FormField) -> bool:
+    t, d = turn.thing(), turn.s.draft
+    assert t is not None and d is not None
+    f = plan.field_of(t, a.ref)
+    if f is None:
+        return False
+    target = correction_target(turn.text)
+    if target and find_field(turn, t, target):
+        reask(turn, t, find_field(turn, t, target))  # type: ignore[arg-type]
+        return True
+    if f.type in (FieldType.text, FieldType.address) and (await turn.is_question() or await turn.interrupts(0.8)):
+        return False  # “要带啥材料？” is not a hospital's name
+    # other fields said in the same breath (“我叫张三，电话138…”), this one maybe among them
+    others = [x for x in plan.fields_in_play(t, d) if x.id not in d.answers and x.id != f.id]
+    today = turn.e.today()
+    extras = extra_values(turn.text, [f, *others], today)
+    if f.id in extras:
+        parsed = parse_value(f, str(extras.pop(f.id)), today)
+    else:
+        parsed = parse_value(f, turn.text, today, turn.msg.metadata)
+        extras = {k: v for k, v in extras.items() if v != parsed.value}
+    if f.type is FieldType.enum and turn.msg.choice and turn.msg.choice in (f.options or []):
+        parsed = Parsed(value=turn.msg.choice)
+    if not parsed.ok:
+        if await turn.is_question() or await turn.other_thing() or await turn.interrupts(CONFIDENT):
+            return False
+        turn.failed = True
+        turn.s.misunderstood += 1
+        if turn.s.misunderstood >= 3:
+            turn.go.offer_help(turn)
+            return True
+        turn.say.field(f, problem=turn.tx.PROBLEM[parsed.problem].format(**parsed.params))
+        return True
+    if parsed.flag:
+        d.flags.append(parsed.flag)
+        turn.say.text(turn.tx.USCC_FLAGGED)
+    if turn.elderly and f.type is not FieldType.attachment:
+        shown = spoken_groups(str(parsed.value)) if f.type is FieldType.id_card else turn.show(f, parsed.value)
+        options = turn.say.yes_no(turn.tx.READBACK.format(value=shown), turn.tx.READBACK_OPTIONS)
+        turn.ask(st.Readback(ref=f.id, value=parsed.value, options=options))
+        return True
+    store(turn, t, d, f, parsed.value)
+    for fid, value in extras.items():
+        extra = plan.field_of(t, fid)
+        if extra is not None:
+            store(turn, t, d, extra, value)
+    await turn.ask_next()
+    return True
+
+
+@flow.state("readback", answers="yes (store it) or no (say it again)", goes_to=NEXT, needs_draft=True)  # fmt: skip
+async def answer_readback(turn: Turn, a: st.Readback) -> bool:
+    t, d = turn.thing(), turn.s.draft
+    assert t is not None and d is not None
+    answer = yes_no(turn.text)
+    if answer is None:
+        return False
+    f = plan.field_of(t, a.ref)
+    if f is None:
+        return False
+    if answer:
+        store(turn, t, d, f, a.value)
+        await turn.ask_next()
+    else:
+        turn.ask(st.FormField(ref=f.id))
+        turn.say.field(f)
+    return True
+
+
+@flow.state("pick_field", answers="the number or name of a filled field", goes_to=("field",), needs_draft=True)
+async def answer_pick_field(turn: Turn, a: st.PickField) -> bool:
+    t, d = turn.thing(), turn.s.draft
+    assert t is not None and d is not None
+    choice = turn.option(a)
+    if choice is None:
+        return False
+    reask(turn, t, choice)
+    return True
+
+
+def store(turn: Turn, t: OneThing, d: Draft, f: FormField, value: Any) -> None:
+    d.answers[f.id] = value
+    if f.id in d.skipped:
+        d.skipped.remove(f.id)
+    if f.id in d.prefilled:
+        d.prefilled.remove(f.id)  # the person's own answer overrides shared data
+    d.updated_at = datetime.now(UTC)
+    # answers that close a branch drop what was given inside it
+    for other in t.form.fields:
+        if other.id in d.answers and other.when and holds(other.when, d.answers) is False:
+            d.answers.pop(other.id)
+
+
+async def skip(turn: Turn) -> bool:
+    """“跳过” an optional field (a required one says so)."""
+    t, d, a = turn.thing(), turn.s.draft, turn.s.awaiting
+    if t is None or d is None or not isinstance(a, st.FormField):
+        return False
+    f = plan.field_of(t, a.ref)
+    if f is None:
+        return False
+    if f.required:
+        turn.say.field(f, problem=turn.tx.FIELD_NOT_SKIPPABLE.format(label=f.label))
+        return True
+    d.skipped.append(f.id)
+    turn.say.text(turn.tx.FIELD_SKIPPED, label=f.label)
+    await turn.ask_next()
+    return True
+
+
+_FIELD_WORDS = {"电话": "phone", "手机": "phone", "身份证": "id_card", "名字": "name", "姓名": "name",
+                "地址": "address", "日期": "date"}  # fmt: skip
+
+
+def find_field(turn: Turn, t: OneThing, words: str) -> str | None:
+    d = turn.s.draft
+    fields = plan.fields_in_play(t, d) if d else t.form.fields
+    exact = [f for f in fields if words in f.label or f.label in words]
+    if exact:
+        return exact[0].id
+    kind = next((k for w, k in _FIELD_WORDS.items() if w in words), None)
+    typed = [f for f in fields if f.type.value == kind]
+    return typed[0].id if typed else None
+
+
+def reask(turn: Turn, t: OneThing, field_id: str) -> None:
+    f = plan.field_of(t, field_id)
+    if f is None:
+        return
+    turn.say.text(turn.tx.FIELD_REASK, label=f.label)
+    turn.ask(st.FormField(ref=f.id, options=turn.say.field(f)))
+
+
+def ask_which_field(turn: Turn, t: OneThing, d: Draft, only: list[str] | None) -> None:
+    fields = [f for f in plan.fields_in_play(t, d) if f.id in d.answers and (only is None or f.id in only)]
+    if not fields:
+        fields = [f for f in plan.fields_in_play(t, d) if f.id in d.answers]
+    turn.ask(st.PickField(options=turn.say.choices(turn.tx.WHICH_FIELD, [(f.id, f.label) for f in fields])))
+
+
+def show_filled(turn: Turn) -> None:
+    t, d = turn.thing(), turn.s.draft
+    tx = turn.tx
+    if t is None or d is None or not d.answers:
+        turn.say.text(tx.FILLED_EMPTY)
+        return
+    lines = [tx.FILLED_TITLE]
+    for f in plan.fields_in_play(t, d):
+        if f.id in d.answers:
+            mark = tx.PREFILLED_MARK if f.id in d.prefilled else ""
+            lines.append(tx.FILLED_LINE.format(label=f.label, value=turn.show(f, d.answers[f.id], masked=True)) + mark)
+    turn.say.text("\n".join(lines))

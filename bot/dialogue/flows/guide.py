@@ -1,0 +1,88 @@
+"""The service guide (一次告知): the choice after it (start, hear the materials again, another
+thing), its sections answering questions (materials, time, fee, place, online), and a draft
+following a newer version of its guide."""
+
+from __future__ import annotations
+
+from bot.catalog import OneThing
+from bot.catalog.render import render_guide
+from bot.dialogue import form as plan
+from bot.dialogue import states as st
+from bot.dialogue.flows.base import NEXT, Flow
+from bot.dialogue.turn import Turn
+
+flow = Flow("guide")
+
+
+def ask_start(turn: Turn, t: OneThing) -> None:
+    tx = turn.tx
+    turn.ask(st.Start(options=turn.say.choices(tx.START_OR_ASK, list(tx.START_OPTIONS.items()))))
+
+
+@flow.state("start", answers="开始办理, the materials again, or another thing",
+            goes_to=(*NEXT, "start", "pick_thing"), needs_draft=True)  # fmt: skip
+async def answer_start(turn: Turn, a: st.Start) -> bool:
+    t, d = turn.thing(), turn.s.draft
+    assert t is not None and d is not None
+    choice = turn.option(a)
+    if choice == "start":
+        if not d.started:
+            turn.events.append(f"started:{t.id}")
+        d.started = True
+        turn.say.text(turn.tx.FORM_INTRO, count=len(plan.fields_in_play(t, d)))
+        await turn.ask_next()
+    elif choice == "materials":
+        turn.say.guide(t, d.answers)
+        ask_start(turn, t)
+    elif choice == "other":
+        turn.s.current, turn.s.awaiting = None, None
+        turn.go.show_catalog(turn)
+    return choice is not None
+
+
+_SECTIONS = {
+    "ask_materials": ("ANSWER_MATERIALS", "GUIDE_MATERIALS"),
+    "ask_duration": ("ANSWER_DURATION", "GUIDE_TIME"),
+    "ask_fee": ("ANSWER_FEE", "GUIDE_FEE"),
+    "ask_location": ("ANSWER_LOCATION", "GUIDE_WHERE"),
+}
+
+
+def answer_question(turn: Turn, intent: str) -> None:
+    """The relevant section of the one-time guide, from the catalog."""
+    t, tx = turn.thing(), turn.tx
+    if t is None:
+        turn.say.text(tx.ANSWER_NO_THING)
+        return
+    if intent == "ask_online":
+        window = [i.name for i in t.items if i.guide.channels == "窗口办理"]
+        body = tx.ANSWER_ONLINE_WINDOW.format(items="、".join(window)) if window else tx.ANSWER_ONLINE_YES
+        turn.say.text(tx.ANSWER_ONLINE.format(name=t.name) + "\n" + body)
+        return
+    d = turn.s.draft
+    guide = render_guide(t, d.answers if d else {}, tx).split("\n\n")
+    head, heading = (getattr(tx, name) for name in _SECTIONS[intent])
+    part = next((p for p in guide if p.startswith(heading)), "")
+    body = part.split("\n", 1)[1] if "\n" in part else part
+    turn.say.text(head.format(name=t.name) + "\n" + body)
+
+
+def follow_changes(turn: Turn) -> None:
+    """The guide of the draft in focus changed since it was begun (an admin published a new
+    version): the draft is checked against the new one and the person told what to answer again."""
+    t, d = turn.thing(), turn.s.draft
+    if t is None or d is None:
+        return
+    if d.catalog_version is None:
+        d.catalog_version = t.version  # begun before drafts carried versions: nothing to compare
+        return
+    if d.catalog_version == t.version:
+        return
+    again = plan.migrate(t, d, turn.e.today())
+    if again:
+        turn.say.text(turn.tx.GUIDE_CHANGED_AGAIN, name=t.name, fields="、".join(again))
+        a = turn.s.awaiting
+        if a is not None and a.guide_bound:
+            turn.s.awaiting = None  # the question may be another now
+    else:
+        turn.say.text(turn.tx.GUIDE_CHANGED, name=t.name)

@@ -1,0 +1,28 @@
+"""查进度: the person's applications and each item's status (one, when a 申办编号 is named)."""
+
+from __future__ import annotations
+
+from bot.dialogue.flows.base import Flow
+from bot.dialogue.turn import Turn
+
+flow = Flow("progress")  # owns no state: it answers and the conversation goes on
+
+
+async def show(turn: Turn) -> None:
+    tx = turn.tx
+    number = next((s["value"] for s in (await turn.nlu()).get("entities", []) if s["entity"] == "application_no"), None)
+    apps = await turn.e.applications.progress(turn.s.user, number)
+    if number and not apps:
+        turn.say.text(tx.PROGRESS_NOT_FOUND, number=number)
+        return
+    if not apps:
+        turn.say.text(tx.PROGRESS_NONE)
+        return
+    lines = [tx.PROGRESS_TITLE]
+    for app in apps:
+        thing = turn.e.catalog.get(app["thing"])
+        lines.append(tx.PROGRESS_APPLICATION.format(name=thing.name if thing else app["thing"],
+                                                    number=app["number"] or tx.PROGRESS_PENDING_NUMBER, at=app["at"]))  # fmt: skip
+        for item in app["items"]:
+            lines.append(tx.PROGRESS_ITEM.format(item=item["name"], status=item["status"]))
+    turn.say.text("\n".join(lines))

@@ -1,0 +1,168 @@
+"""One message of one person, as every flow sees it: the session, the message, the engine's
+ports, what is said back (``say``), the NLU's reading (parsed once, when first asked for), and what
+happened for the dashboard's counters. Flows share nothing else.
+
+A flow that hands over to another part of the conversation (the next question, an agent, the
+catalog…) calls it through ``turn.go`` (``Flows``), which the router implements: flows never import
+each other's answers, so the flows stay a tree of imports, not a web."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bot.catalog import OneThing
+from bot.catalog.models import FieldType, FormField
+from bot.dialogue import form as plan
+from bot.dialogue.fields import pick_option
+from bot.dialogue.messages import Inbound
+from bot.dialogue.say import Say
+from bot.dialogue.session import Draft, Session
+from bot.dialogue.states import Awaiting
+from bot.masking import mask_value
+
+if TYPE_CHECKING:
+    from bot.dialogue.engine import Engine
+
+THING_PREFIX = "thing_"
+FALLBACK_INTENT = "nlu_fallback"  # Rasa's FallbackClassifier's name, which the embedded engine uses too
+CONFIDENT = 0.5  # an intent this sure may interrupt a pending question
+QUESTION_MARKS = ("吗", "啥", "什么", "怎么", "多久", "哪", "?", "？", "几", "咋", "能不能", "可以不")
+INTERRUPTING = ("complaint", "human_handoff", "check_progress", "cancel", "elderly_mode")
+ASK_INTENTS = ("ask_materials", "ask_duration", "ask_fee", "ask_location", "ask_online")
+
+
+class Flows(Protocol):
+    """What one part of the conversation may ask of another (``bot/dialogue/router.py``)."""
+
+    async def ask_next(self, turn: Turn, repeat: bool = False, back: bool = False) -> None: ...
+
+    async def command(self, turn: Turn, name: str) -> bool: ...
+
+    async def handoff(self, turn: Turn, reason: str, template: str | None = None) -> None: ...
+
+    async def follow_up(self, turn: Turn) -> None: ...
+
+    async def progress(self, turn: Turn) -> None: ...
+
+    async def start_thing(self, turn: Turn, thing_id: str) -> None: ...
+
+    async def submit(self, turn: Turn) -> None: ...
+
+    def show_catalog(self, turn: Turn) -> None: ...
+
+    def offer_help(self, turn: Turn) -> None: ...
+
+    def cancel(self, turn: Turn) -> None: ...
+
+    def ask_which_field(self, turn: Turn, t: OneThing, d: Draft, only: list[str] | None) -> None: ...
+
+
+class Turn:
+    def __init__(self, engine: Engine, session: Session, msg: Inbound, go: Flows) -> None:
+        self.e = engine
+        self.s = session
+        self.msg = msg
+        self.go = go
+        self.text = (msg.choice or msg.text).strip()
+        self.say = Say(session)
+        self._nlu: dict[str, Any] | None = None
+        self.failed = False  # the answer did not fit the question (counts towards offering help)
+        self.events: list[str] = []  # what happened in this turn, for the dashboard's counters
+        self.ended = False  # the person took their leave (再见): a phone call may end here
+
+    @property
+    def tx(self) -> Any:
+        return self.say.tx
+
+    @property
+    def elderly(self) -> bool:
+        return self.s.style in ("elderly", "voice")
+
+    async def nlu(self) -> dict[str, Any]:
+        if self._nlu is None:
+            self._nlu = await self.e.nlu.parse(self.text, channel=self.msg.channel)
+        return self._nlu
+
+    def thing(self) -> OneThing | None:
+        return self.e.catalog.get(self.s.current) if self.s.current else None
+
+    def ask(self, awaiting: Awaiting) -> None:
+        """What the next message will be read against."""
+        self.s.awaiting = awaiting
+
+    async def ask_next(self, repeat: bool = False, back: bool = False) -> None:
+        await self.go.ask_next(self, repeat, back)
+
+    def option(self, a: Awaiting) -> str | None:
+        """The payload chosen: by number, by payload, or by the option's words."""
+        if self.msg.choice and self.msg.choice in a.options:
+            return self.msg.choice
+        labels = self.option_labels(a)
+        picked = pick_option(self.text, labels) if labels else None
+        return a.options[labels.index(picked)] if picked is not None else None
+
+    def option_labels(self, a: Awaiting) -> list[str]:
+        for r in reversed(self.s.last_replies):
+            if r.get("kind") == "choices" and [o["payload"] for o in r["options"]] == a.options:
+                return [o["label"] for o in r["options"]]
+        return list(a.options)
+
+    def show(self, f: FormField, value: Any, masked: bool = False) -> str:
+        text = (self.tx.YES if value else self.tx.NO) if isinstance(value, bool) else str(value)
+        return mask_value(f.type.value, text) if masked and f.is_personal else text
+
+    def set_style(self, style: str) -> None:
+        self.s.style = style  # type: ignore[assignment]
+        replies = self.say.replies
+        self.say = Say(self.s)
+        self.say.replies = replies  # what was said so far this turn stays; what follows is in the new style
+
+    # ---- reading a message against what was asked ----------------------------------------
+
+    async def is_question(self) -> bool:
+        """A question about the one-thing (“要带啥材料？”) rather than an answer."""
+        if not any(w in self.text for w in QUESTION_MARKS):
+            return False
+        result = await self.nlu()
+        name, confidence = result["intent"]["name"], result["intent"]["confidence"]
+        return name in ASK_INTENTS and confidence >= CONFIDENT
+
+    async def interrupts(self, threshold: float) -> bool:
+        """A complaint, a call for a human, progress, cancel or elderly mode said instead of an answer."""
+        result = await self.nlu()
+        name, confidence = result["intent"]["name"], result["intent"]["confidence"]
+        return name in INTERRUPTING and confidence >= threshold
+
+    async def other_thing(self) -> bool:
+        result = await self.nlu()
+        name, confidence = result["intent"]["name"], result["intent"]["confidence"]
+        return name.startswith(THING_PREFIX) and name[len(THING_PREFIX) :] != self.s.current and confidence >= 0.7
+
+    # ---- who the person is, as far as the conversation knows ------------------------------
+
+    def contact(self) -> tuple[str | None, str | None]:
+        """The person's name and phone as their verified identity or their drafts give them."""
+        name = self.s.verified.name if self.s.verified else None
+        phone = self.s.phone
+        for d in self.s.drafts.values():
+            thing = self.e.catalog.get(d.thing)
+            for f in thing.form.fields if thing else []:
+                value = d.answers.get(f.id)
+                if not value:
+                    continue
+                if name is None and f.prefill == "identity.name":
+                    name = str(value)
+                if phone is None and f.type is FieldType.phone:
+                    phone = str(value)
+        return name, phone
+
+    def known_id(self) -> str | None:
+        """The person's ID number as their verified identity or their drafts give it."""
+        if self.s.verified:
+            return self.s.verified.id_number
+        for d in self.s.drafts.values():
+            thing = self.e.catalog.get(d.thing)
+            f = plan.applicant_id_field(thing) if thing else None
+            if f is not None and d.answers.get(f.id):
+                return str(d.answers[f.id])
+        return None
