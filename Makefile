@@ -43,13 +43,13 @@ fuzz: setup
 	HYPOTHESIS_PROFILE=explore FUZZ_SCALE=3 $(PY) -m pytest tests/test_hostile_input.py
 
 bench: setup rasa-setup
-	$(PY) -m bot.bench
+	$(PY) -m bench.turns
 	$(PY) -m bot.nlu bench
-	$(PY) -m handlers.bench
-	$(PY) -m handlers.notify_bench
+	$(PY) -m bench.http
+	$(PY) -m bench.notify
 	@test -f $(RASA_MODELS)/nlu.tar.gz || $(MAKE) rasa-train
-	$(PY) -m handlers.floor_bench
-	$(PY) -m handlers.load_bench
+	$(PY) -m bench.floor
+	$(PY) -m bench.load
 
 # The demo page's browser test drives Debian's Chromium (never a browser Playwright downloads);
 # a Chinese font makes its screenshots readable.

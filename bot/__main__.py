@@ -183,11 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         return _keys(args)
     if args.command == "audit":
         return _audit(args)
-    # The launcher is the one place that reaches outside bot/: it starts the
-    # composition root in handlers/ (see docs/architecture.md).
-    from handlers.processes import run_command
+    # the processes are the composition root's (handlers/), handed in by the package's entry points
+    from bot.plugins import PROCESSES, load
 
-    return run_command(args)
+    return int(load(PROCESSES, "run")(args))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""The background worker: runs consumers (outbox, notifications — added by
-later issues) and reports that it is alive, so /healthz can tell."""
+"""The background worker: runs the consumers (the outbox's deliveries to the platform, WeChat and
+12345; notifications; the agents' queue; retention) and reports that it is alive, so /healthz
+can tell."""
 
 from __future__ import annotations
 

@@ -1,30 +1,60 @@
-"""What every API shares: the JSON error body, reading a body with a size limit, and
-parsing JSON from outside."""
+"""What every API shares: one way of answering a refusal (``refuse``: raise it, a JSON body
+``{"error", "message"}``), reading a body with a size limit, parsing JSON from outside into a
+model, and the bearer-token door of the mini-program's routes (``@citizen``)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
 
 from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": code, "message": message}, status=status)
 
 
-async def read_limited(request: web.Request, limit: int) -> bytes | web.Response:
-    """The whole body, or a 413 when it is (or says it will be) longer than ``limit``."""
-    too_large = error(413, "too_large", f"body over {limit} bytes")
+_REFUSALS: dict[int, type[web.HTTPException]] = {
+    400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound,
+    409: web.HTTPConflict, 422: web.HTTPUnprocessableEntity, 429: web.HTTPTooManyRequests,
+    503: web.HTTPServiceUnavailable,
+}  # fmt: skip
+
+
+def refuse(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> NoReturn:
+    """Answer the request with this refusal, wherever the handler is: ``{"error", "message"}``."""
+    body = json.dumps({"error": code, "message": message})
+    if status == 413:
+        raise web.HTTPRequestEntityTooLarge(0, text=body, content_type="application/json", headers=headers)
+    raise _REFUSALS[status](text=body, content_type="application/json", headers=headers)
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The whole body; a 413 when it is (or says it will be) longer than ``limit``."""
     if request.content_length is not None and request.content_length > limit:
-        return too_large
+        refuse(413, "too_large", f"body over {limit} bytes")
     body = b""
     while len(body) <= limit:  # read(n) gives what has arrived so far, up to n: loop to the end
         chunk = await request.content.read(limit + 1 - len(body))
         if not chunk:
             return body
         body += chunk
-    return too_large
+    refuse(413, "too_large", f"body over {limit} bytes")
+
+
+async def read_model(request: web.Request, model: type[M], message: str, empty: bool = False) -> M:
+    """The JSON body read into ``model``; a 400 with ``message`` when it is not that (``empty``:
+    no body at all reads as ``{}``)."""
+    raw = await read_body(request)
+    try:
+        return model.model_validate(loads(raw or (b"{}" if empty else b"null")))
+    except (ValueError, ValidationError):
+        refuse(400, "bad_request", message)
 
 
 async def read_body(request: web.Request) -> bytes:

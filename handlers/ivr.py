@@ -534,8 +534,6 @@ def _trouble(turn: TurnIn) -> dict[str, Any]:
 async def ivr_turn(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     body = await read_limited(request, MAX_BODY)
-    if isinstance(body, web.Response):
-        return body
     refused = _refusal(services.settings.hotline_callback_secret.get_secret_value(), request, body)
     if refused is not None:
         log.warning("IVR turn refused: %s (from %s)", refused, request.remote)

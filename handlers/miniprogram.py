@@ -21,10 +21,11 @@ import hashlib
 import hmac
 import json
 import time
+from functools import wraps
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field
 
 from bot.applications.ratings import FINISHED, LEVELS, Rated
 from bot.crypto import InvalidToken
@@ -36,7 +37,7 @@ from bot.people.ref import MINIPROGRAM, UserRef
 from bot.settings import Settings
 from bot.texts import standard as tx
 from bot.validators import id_card_problem
-from handlers.auth import error, loads, read_body
+from handlers.auth import Handler, read_model, refuse
 from handlers.keys import SERVICES
 from handlers.services import Services
 
@@ -195,28 +196,31 @@ def _services(request: web.Request) -> Services:
     return request.app[SERVICES]
 
 
-async def _json(request: web.Request, model: type[BaseModel]) -> Any:
-    try:
-        return model.model_validate(loads(await read_body(request) or b"null"))
-    except (ValueError, ValidationError):
-        return None
+CLAIMS = web.RequestKey("citizen_claims", dict)
 
 
-def _claims(request: web.Request) -> dict[str, Any] | web.Response:
-    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not token:
-        return error(401, "login_required", tx.API_TOKEN_REQUIRED)
-    try:
-        claims = json.loads(_services(request).settings.vault().redeem(token, ttl=TOKEN_SECONDS))
-    except (InvalidToken, ValueError):
-        return error(401, "token_expired", tx.API_TOKEN_EXPIRED)
-    return dict(claims)
+def citizen(handler: Handler) -> Handler:
+    """The bearer-token door of the mini-program's routes (as ``@staff`` is the consoles'): the
+    token's claims in ``request[CLAIMS]``, or a 401."""
+
+    @wraps(handler)
+    async def door(request: web.Request) -> web.StreamResponse:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not token:
+            refuse(401, "login_required", tx.API_TOKEN_REQUIRED)
+        try:
+            claims = json.loads(_services(request).settings.vault().redeem(token, ttl=TOKEN_SECONDS))
+        except (InvalidToken, ValueError):
+            refuse(401, "token_expired", tx.API_TOKEN_EXPIRED)
+        request[CLAIMS] = dict(claims)
+        return await handler(request)
+
+    return door
 
 
-def _user(request: web.Request) -> str | web.Response:
-    """The person behind the bearer token: ``mp:<openid>``."""
-    claims = _claims(request)
-    return claims if isinstance(claims, web.Response) else str(UserRef(MINIPROGRAM, claims["openid"]))
+def _user(request: web.Request) -> str:
+    """The person behind the bearer token."""
+    return str(UserRef(MINIPROGRAM, request[CLAIMS]["openid"]))
 
 
 def _voucher_problem(settings: Settings, v: IdentityVoucher, code: str) -> str | None:
@@ -240,24 +244,22 @@ async def _voucher_spent(services: Services, v: IdentityVoucher) -> bool:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    body = await _json(request, LoginIn)
-    if body is None:
-        return error(400, "bad_request", tx.API_LOGIN_CODE)
+    body = await read_model(request, LoginIn, tx.API_LOGIN_CODE)
     services = _services(request)
     if body.identity is not None:
         problem = _voucher_problem(services.settings, body.identity, body.code)
         if problem is None and await _voucher_spent(services, body.identity):
             problem = tx.API_IDENTITY_USED
         if problem is not None:
-            return error(401, "identity_refused", problem)
+            refuse(401, "identity_refused", problem)
     if services.miniprogram_api is None:
-        return error(503, "login_unavailable", tx.API_LOGIN_UNAVAILABLE)
+        refuse(503, "login_unavailable", tx.API_LOGIN_UNAVAILABLE)
     try:
         session = await services.miniprogram_api.code2session(body.code)
     except RetryLater:
-        return error(503, "login_unavailable", tx.API_LOGIN_UNAVAILABLE)
+        refuse(503, "login_unavailable", tx.API_LOGIN_UNAVAILABLE)
     if session is None:
-        return error(401, "login_failed", tx.API_LOGIN_FAILED)
+        refuse(401, "login_failed", tx.API_LOGIN_FAILED)
     # Fernet: signed, encrypted and time-stamped, so expiry needs no server state
     claims: dict[str, Any] = {"openid": session.get("unionid") or session["openid"], "iat": int(time.time())}
     if body.identity is not None:  # the token is encrypted: the identity stays unreadable to the client
@@ -267,16 +269,15 @@ async def login(request: web.Request) -> web.StreamResponse:
     return web.json_response(out.model_dump())
 
 
+@citizen
 async def chat(request: web.Request) -> web.StreamResponse:
-    claims = _claims(request)
-    if isinstance(claims, web.Response):
-        return claims
-    body = await _json(request, ChatIn)
-    if body is None or (not body.text.strip() and not body.choice):
-        return error(400, "bad_request", tx.API_CHAT_BODY)
+    claims = request[CLAIMS]
+    body = await read_model(request, ChatIn, tx.API_CHAT_BODY)
+    if not body.text.strip() and not body.choice:
+        refuse(400, "bad_request", tx.API_CHAT_BODY)
     metadata = {"verified": claims["verified"]} if "verified" in claims else {}
     services = _services(request)
-    user = str(UserRef(MINIPROGRAM, claims["openid"]))
+    user = _user(request)
     result = await services.dialogue.turn(
         Inbound(user=user, channel=CHANNEL, text=body.text, choice=body.choice, metadata=metadata)
     )
@@ -289,14 +290,13 @@ UPDATES_WAIT_SECONDS = 20  # a long poll: the page asks again at once after each
 UPDATES_BLOCK_MS = 3000  # one blocking read; a poll another process superseded ends within it
 
 
+@citizen
 async def updates(request: web.Request) -> web.StreamResponse:
     """What reached the person outside their own turns since ``after`` (long poll)."""
     user = _user(request)
-    if isinstance(user, web.Response):
-        return user
     after = request.query.get("after", "0")
     if not (after.isascii() and CURSOR.fullmatch(after)):  # CURSOR's \d and $ let other digits and a "\n" by
-        return error(400, "bad_request", tx.API_CURSOR)
+        refuse(400, "bad_request", tx.API_CURSOR)
     services = _services(request)
     log = services.conversation_log
     loop = asyncio.get_running_loop()
@@ -305,7 +305,7 @@ async def updates(request: web.Request) -> web.StreamResponse:
         while True:
             read = asyncio.ensure_future(log.after(user, after, block_ms=UPDATES_BLOCK_MS))
             if not await unless_ended(poll, read) or await poll.superseded(services.redis):
-                return error(409, "superseded", tx.API_POLL_SUPERSEDED)
+                refuse(409, "superseded", tx.API_POLL_SUPERSEDED)
             entries = read.result()
             if entries:
                 after = entries[-1].id
@@ -314,10 +314,9 @@ async def updates(request: web.Request) -> web.StreamResponse:
                 return web.json_response(UpdatesOut(updates=pushed, cursor=after).model_dump(mode="json"))
 
 
+@citizen
 async def my_applications(request: web.Request) -> web.StreamResponse:
     user = _user(request)
-    if isinstance(user, web.Response):
-        return user
     services = _services(request)
     apps = await services.applications.progress(user)
     rated = await services.ratings.of(user)
@@ -327,37 +326,31 @@ async def my_applications(request: web.Request) -> web.StreamResponse:
     return web.json_response(ApplicationsOut.model_validate({"applications": apps}).model_dump(mode="json"))
 
 
+@citizen
 async def record_grants(request: web.Request) -> web.StreamResponse:
     user = _user(request)
-    if isinstance(user, web.Response):
-        return user
-    body = await _json(request, GrantsIn)
-    if body is None:
-        return error(400, "bad_request", tx.API_GRANTS_BODY)
+    body = await read_model(request, GrantsIn, tx.API_GRANTS_BODY)
     services = _services(request)
     known = {services.settings.miniprogram_progress_template}
     unknown = set(body.results) - known
     if unknown:
-        return error(400, "unknown_template", tx.API_GRANTS_UNKNOWN)
+        refuse(400, "unknown_template", tx.API_GRANTS_UNKNOWN)
     granted = await services.contacts.record_grants(user, body.results)
     return web.json_response(GrantsOut(granted=granted).model_dump())
 
 
+@citizen
 async def rate(request: web.Request) -> web.StreamResponse:
     user = _user(request)
-    if isinstance(user, web.Response):
-        return user
-    body = await _json(request, RatingIn)
-    if body is None:
-        return error(400, "bad_request", tx.API_RATING_BODY)
+    body = await read_model(request, RatingIn, tx.API_RATING_BODY)
     app_id = request.match_info["id"]
     rating = await _services(request).ratings.rate(
         user, app_id, body.score, body.comment.strip(), {str(k): v for k, v in body.criteria.items()}
     )
     if rating.outcome is Rated.not_found:
-        return error(404, "not_found", tx.API_APPLICATION_NOT_FOUND)
+        refuse(404, "not_found", tx.API_APPLICATION_NOT_FOUND)
     if rating.outcome is Rated.not_finished:
-        return error(409, "not_finished", tx.API_RATING_NOT_FINISHED)
+        refuse(409, "not_finished", tx.API_RATING_NOT_FINISHED)
     out = RatingOut(
         application=app_id,
         score=body.score,
@@ -380,19 +373,11 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/api/things/{id}/submit", submit)
 
 
-def _thing(request: web.Request) -> str | web.Response:
+def _thing(request: web.Request) -> str:
     thing_id = request.match_info["id"]
     if _services(request).catalog.get(thing_id) is None:
-        return error(404, "not_found", tx.API_THING_NOT_FOUND.format(id=thing_id))
+        refuse(404, "not_found", tx.API_THING_NOT_FOUND.format(id=thing_id))
     return thing_id
-
-
-def _user_and_thing(request: web.Request) -> tuple[str, str] | web.Response:
-    user = _user(request)
-    if isinstance(user, web.Response):
-        return user
-    thing_id = _thing(request)
-    return thing_id if isinstance(thing_id, web.Response) else (user, thing_id)
 
 
 async def _form(services: Services, user: str, thing_id: str) -> FormOut:
@@ -408,33 +393,25 @@ async def _form(services: Services, user: str, thing_id: str) -> FormOut:
     return FormOut(thing=thing_id, fields=fields, missing=state["problems"])
 
 
+@citizen
 async def get_form(request: web.Request) -> web.StreamResponse:
-    who = _user_and_thing(request)
-    if isinstance(who, web.Response):
-        return who
-    user, thing_id = who
+    user, thing_id = _user(request), _thing(request)
     return web.json_response((await _form(_services(request), user, thing_id)).model_dump(mode="json"))
 
 
+@citizen
 async def save_draft(request: web.Request) -> web.StreamResponse:
-    who = _user_and_thing(request)
-    if isinstance(who, web.Response):
-        return who
-    user, thing_id = who
-    body = await _json(request, DraftIn)
-    if body is None:
-        return error(400, "bad_request", tx.API_FORM_BODY)
+    user, thing_id = _user(request), _thing(request)
+    body = await read_model(request, DraftIn, tx.API_FORM_BODY)
     services = _services(request)
     problems = await services.dialogue.fill(user, CHANNEL, thing_id, body.answers)
     out = DraftOut(problems=problems, form=await _form(services, user, thing_id))
     return web.json_response(out.model_dump(mode="json"))
 
 
+@citizen
 async def submit(request: web.Request) -> web.StreamResponse:
-    who = _user_and_thing(request)
-    if isinstance(who, web.Response):
-        return who
-    user, thing_id = who
+    user, thing_id = _user(request), _thing(request)
     app_id, missing = await _services(request).dialogue.submit_form(user, CHANNEL, thing_id)
     if app_id is None:
         body = IncompleteOut(error="incomplete", message=tx.API_FORM_INCOMPLETE, missing=missing)

@@ -43,7 +43,7 @@ from bot.nlu.store import AlreadyHandled, DuplicateExample, ModelVersion, NotFou
 from bot.nlu.training import ActivationRefused
 from bot.texts import staff as stx
 from bot.texts import standard as tx
-from handlers.auth import error, loads, read_body
+from handlers.auth import loads, read_body, refuse
 from handlers.console.guard import STAFF, staff
 from handlers.keys import SERVICES
 from handlers.services import Services
@@ -64,13 +64,13 @@ def _actor(request: web.Request) -> str:
     return request[STAFF].account.username
 
 
-async def _body(request: web.Request) -> dict[str, Any] | web.Response:
+async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = loads(await read_body(request))  # JSON is UTF-8 whatever charset a client declares
     except ValueError:
-        return error(400, "bad_json", tx.API_BAD_JSON)
+        refuse(400, "bad_json", tx.API_BAD_JSON)
     if not isinstance(body, dict):
-        return error(400, "bad_json", tx.API_BAD_JSON)
+        refuse(400, "bad_json", tx.API_BAD_JSON)
     return body
 
 
@@ -125,24 +125,21 @@ def intent_name(services: Services, intent: str) -> str:
     return stx.INTENT_LABELS.get(intent, intent)
 
 
-def _text_problem(services: Services, text: Any) -> web.Response | None:
+def _check_text(services: Services, text: Any) -> None:
     """400 for a text that cannot be an example (empty, too long, broken or unknown annotations)."""
     if not _valid_text(text):
-        return error(400, "bad_text", tx.API_EXAMPLE_TEXT)
+        refuse(400, "bad_text", tx.API_EXAMPLE_TEXT)
     unknown = _unknown_entities(services, text)
     if unknown:
-        return error(400, "bad_entity", stx.NLU_BAD_ENTITY.format(names="、".join(unknown)))
-    return None
+        refuse(400, "bad_entity", stx.NLU_BAD_ENTITY.format(names="、".join(unknown)))
 
 
 @staff("admin")
 async def parse(request: web.Request) -> web.StreamResponse:
     body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
     text = body.get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
-        return error(400, "bad_text", tx.API_TEXT_REQUIRED)
+        refuse(400, "bad_text", tx.API_TEXT_REQUIRED)
     return web.json_response(await _services(request).nlu.parse(text, channel="admin"))
 
 
@@ -181,7 +178,7 @@ async def list_examples(request: web.Request) -> web.StreamResponse:
     await _seeded(services)
     intent = request.query.get("intent")
     if intent is not None and not await _valid_intent(services, intent):  # e.g. a NUL, which PostgreSQL refuses
-        return error(400, "bad_intent", tx.API_BAD_INTENT)
+        refuse(400, "bad_intent", tx.API_BAD_INTENT)
     return web.json_response({"examples": await services.nlu_store.examples(intent)})
 
 
@@ -190,17 +187,13 @@ async def add_example(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     await _seeded(services)
     body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
     if not await _valid_intent(services, body.get("intent")):
-        return error(400, "bad_intent", tx.API_BAD_INTENT)
-    problem = _text_problem(services, body.get("text"))
-    if problem is not None:
-        return problem
+        refuse(400, "bad_intent", tx.API_BAD_INTENT)
+    _check_text(services, body.get("text"))
     try:
         example_id = await services.nlu_store.add_example(body["intent"], body["text"].strip(), _actor(request))
     except DuplicateExample:
-        return error(409, "duplicate", tx.API_DUPLICATE_EXAMPLE)
+        refuse(409, "duplicate", tx.API_DUPLICATE_EXAMPLE)
     return web.json_response({"id": example_id}, status=201)
 
 
@@ -208,22 +201,20 @@ async def add_example(request: web.Request) -> web.StreamResponse:
 async def edit_example(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     body = await _body(request)
-    if isinstance(body, web.Response):
-        return body
     example_id = _int(request, "id")
     intent, text = body.get("intent"), body.get("text")
     if intent is not None and not await _valid_intent(services, intent):
-        return error(400, "bad_intent", tx.API_BAD_INTENT)
-    if text is not None and (problem := _text_problem(services, text)) is not None:
-        return problem
+        refuse(400, "bad_intent", tx.API_BAD_INTENT)
+    if text is not None:
+        _check_text(services, text)
     if example_id is None:
-        return error(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["id"]))
+        refuse(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["id"]))
     try:
         await services.nlu_store.update_example(example_id, _actor(request), intent, text.strip() if text else None)
     except NotFound:
-        return error(404, "not_found", tx.API_NOT_FOUND.format(what=example_id))
+        refuse(404, "not_found", tx.API_NOT_FOUND.format(what=example_id))
     except DuplicateExample:
-        return error(409, "duplicate", tx.API_DUPLICATE_EXAMPLE)
+        refuse(409, "duplicate", tx.API_DUPLICATE_EXAMPLE)
     return web.json_response({"id": example_id})
 
 
@@ -235,7 +226,7 @@ async def remove_example(request: web.Request) -> web.StreamResponse:
             raise NotFound(request.match_info["id"])
         await _services(request).nlu_store.delete_example(example_id, _actor(request))
     except NotFound:
-        return error(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["id"]))
+        refuse(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["id"]))
     return web.json_response({"id": example_id})
 
 
@@ -243,7 +234,7 @@ async def remove_example(request: web.Request) -> web.StreamResponse:
 async def list_fallbacks(request: web.Request) -> web.StreamResponse:
     source = request.query.get("source")
     if source not in (None, "fallback", "agent"):
-        return error(400, "bad_source", stx.NLU_BAD_SOURCE)
+        refuse(400, "bad_source", stx.NLU_BAD_SOURCE)
     services = _services(request)
     rows = await services.nlu_store.fallbacks(unlabelled_only=request.query.get("all") != "1", source=source)
     for row in rows:
@@ -259,14 +250,12 @@ async def label_fallback(request: web.Request) -> web.StreamResponse:
     body: dict[str, Any] = {}
     if request.can_read_body:
         parsed = await _body(request)
-        if isinstance(parsed, web.Response):
-            return parsed
         body = parsed
     intent, text = body.get("intent"), body.get("text")
     if intent is not None and not await _valid_intent(services, intent):
-        return error(400, "bad_intent", tx.API_BAD_INTENT)
-    if text is not None and (problem := _text_problem(services, text)) is not None:
-        return problem
+        refuse(400, "bad_intent", tx.API_BAD_INTENT)
+    if text is not None:
+        _check_text(services, text)
     fallback_id = _int(request, "id")
     try:
         if fallback_id is None:
@@ -275,13 +264,13 @@ async def label_fallback(request: web.Request) -> web.StreamResponse:
             fallback_id, intent, _actor(request), text.strip() if text else None
         )
     except NotFound:
-        return error(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["id"]))
+        refuse(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["id"]))
     except AlreadyHandled:
-        return error(409, "handled", stx.NLU_INBOX_HANDLED)
+        refuse(409, "handled", stx.NLU_INBOX_HANDLED)
     except ValueError:  # neither an intent given nor one suggested
-        return error(400, "bad_intent", stx.NLU_LABEL_NO_INTENT)
+        refuse(400, "bad_intent", stx.NLU_LABEL_NO_INTENT)
     except DuplicateExample:
-        return error(409, "duplicate", tx.API_DUPLICATE_EXAMPLE)
+        refuse(409, "duplicate", tx.API_DUPLICATE_EXAMPLE)
     return web.json_response({"example_id": example_id}, status=201)
 
 
@@ -293,9 +282,9 @@ async def dismiss_fallback(request: web.Request) -> web.StreamResponse:
             raise NotFound(request.match_info["id"])
         await _services(request).nlu_store.dismiss_fallback(fallback_id, _actor(request))
     except NotFound:
-        return error(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["id"]))
+        refuse(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["id"]))
     except AlreadyHandled:
-        return error(409, "handled", stx.NLU_INBOX_HANDLED)
+        refuse(409, "handled", stx.NLU_INBOX_HANDLED)
     return web.json_response({"id": fallback_id, "dismissed": True})
 
 
@@ -308,7 +297,7 @@ async def retrain(request: web.Request) -> web.StreamResponse:
     try:
         await services.nlu_trainer.check()  # told at once, not minutes later in a failed job
     except ValueError as exc:  # e.g. an intent with too few examples
-        return error(422, "training_failed", tx.API_TRAINING_FAILED.format(reason=exc))
+        refuse(422, "training_failed", tx.API_TRAINING_FAILED.format(reason=exc))
     try:
         job, task = await request.app[JOBS].start(_actor(request))
     except TrainingBusy as busy:
@@ -320,7 +309,7 @@ async def retrain(request: web.Request) -> web.StreamResponse:
     try:
         result = await asyncio.shield(task)  # a client that goes away does not stop the training
     except ValueError as exc:  # the data changed between the check and the training
-        return error(422, "training_failed", tx.API_TRAINING_FAILED.format(reason=exc))
+        refuse(422, "training_failed", tx.API_TRAINING_FAILED.format(reason=exc))
     return web.json_response(result | {"job": job["id"]}, status=201)
 
 
@@ -335,7 +324,7 @@ async def training_job(request: web.Request) -> web.StreamResponse:
     job_id = request.match_info["job"]
     job = await request.app[JOBS].get(job_id) if _JOB_ID.match(job_id) else None
     if job is None:
-        return error(404, "not_found", tx.API_NOT_FOUND.format(what=job_id[:40]))
+        refuse(404, "not_found", tx.API_NOT_FOUND.format(what=job_id[:40]))
     return web.json_response({"job": job})
 
 
@@ -348,14 +337,14 @@ async def list_models(request: web.Request) -> web.StreamResponse:
     return web.json_response({"models": models, "in_use": services.nlu.version, "answering": answering})
 
 
-async def _version_of(request: web.Request) -> ModelVersion | web.Response:
+async def _version_of(request: web.Request) -> ModelVersion:
     version = _int(request, "version")
     try:
         if version is None:
             raise NotFound(request.match_info["version"])
         model, _ = await _services(request).nlu_store.model(version)
     except NotFound:
-        return error(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["version"]))
+        refuse(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["version"]))
     return model
 
 
@@ -377,15 +366,13 @@ async def report(request: web.Request) -> web.StreamResponse:
     """The evaluation report of a version, each figure with its change against the baseline."""
     services = _services(request)
     model = await _version_of(request)
-    if isinstance(model, web.Response):
-        return model
     against = request.query.get("against")
     if against is not None and _id(against) is None:
-        return error(400, "bad_against", tx.API_NOT_FOUND.format(what=against[:20]))
+        refuse(400, "bad_against", tx.API_NOT_FOUND.format(what=against[:20]))
     try:
         base = await _baseline(services, model, against)
     except NotFound:
-        return error(404, "not_found", tx.API_NOT_FOUND.format(what=against))
+        refuse(404, "not_found", tx.API_NOT_FOUND.format(what=against))
     sets: dict[str, Any] = {}
     for name in EVALUATION_SETS:
         details = (model.evaluation.get("report") or {}).get(name)
@@ -420,14 +407,12 @@ async def report(request: web.Request) -> web.StreamResponse:
 async def confusion(request: web.Request) -> web.StreamResponse:
     """The confusion heat map of one evaluation of a version (only the confused intents when many)."""
     model = await _version_of(request)
-    if isinstance(model, web.Response):
-        return model
     name = request.query.get("set", "cross_validation")
     if name not in EVALUATION_SETS:
-        return error(400, "bad_set", stx.NLU_REPORT_SET)
+        refuse(400, "bad_set", stx.NLU_REPORT_SET)
     details = (model.evaluation.get("report") or {}).get(name)
     if details is None:
-        return error(404, "no_report", stx.NLU_NO_REPORT.format(version=model.version))
+        refuse(404, "no_report", stx.NLU_NO_REPORT.format(version=model.version))
     cells = details["confusion"]
     labels = confused_labels(cells)
     every = {c[0] for c in cells} | {c[1] for c in cells}
@@ -449,8 +434,6 @@ async def activate(request: web.Request) -> web.StreamResponse:
     body: dict[str, Any] = {}
     if request.can_read_body:
         parsed = await _body(request)
-        if isinstance(parsed, web.Response):
-            return parsed
         body = parsed
     version = _int(request, "version")
     try:
@@ -458,7 +441,7 @@ async def activate(request: web.Request) -> web.StreamResponse:
             raise NotFound(request.match_info["version"])
         result = await services.nlu_trainer.activate(version, _actor(request), force=body.get("force") is True)
     except NotFound:
-        return error(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["version"]))
+        refuse(404, "not_found", tx.API_NOT_FOUND.format(what=request.match_info["version"]))
     except ActivationRefused as exc:
         margin = services.nlu_trainer.margin
         message = tx.API_ACTIVATION_REFUSED.format(drop=exc, margin=margin)
@@ -473,7 +456,7 @@ async def rollback(request: web.Request) -> web.StreamResponse:
     try:
         result = await _services(request).nlu_trainer.rollback(_actor(request))
     except LookupError:
-        return error(409, "no_previous", tx.API_NO_ROLLBACK)
+        refuse(409, "no_previous", tx.API_NO_ROLLBACK)
     return web.json_response(result)
 
 

@@ -95,10 +95,11 @@ async def receive(request: web.Request) -> web.StreamResponse:
     services = _services(request)
     s = services.settings
     q = request.query
-    body = await read_limited(request, s.wechat_max_body_bytes)  # the whole body, however it was chunked
-    if isinstance(body, web.Response):
+    try:
+        body = await read_limited(request, s.wechat_max_body_bytes)  # the whole body, however it was chunked
+    except web.HTTPRequestEntityTooLarge:
         log.warning("wechat callback refused (413): body too large")
-        return body
+        raise
     if not all(q.get(k) for k in ("timestamp", "nonce")):
         return _bad(400, "missing parameters")
     token = s.wechat_token.get_secret_value()

@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
+from bench.floor import measure
+from bench.load import one_run
+from bench.loadgen import parse_args
 from bot.settings import ROOT
-from handlers.floor_bench import measure
-from handlers.load_bench import one_run
-from handlers.loadgen import parse_args
 
 
 async def test_a_short_run_plays_both_doors_to_the_end_without_errors() -> None:
@@ -29,7 +29,7 @@ async def test_a_short_run_plays_both_doors_to_the_end_without_errors() -> None:
 
 def test_the_generator_only_talks_to_this_machine() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "handlers.loadgen", "--url", "http://192.0.2.1:8080", "--seconds", "1"],
+        [sys.executable, "-m", "bench.loadgen", "--url", "http://192.0.2.1:8080", "--seconds", "1"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -56,7 +56,7 @@ def test_the_floor_counts_requests_and_the_cpu_of_both_sides() -> None:
 
 def test_the_floor_client_only_talks_to_this_machine() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "handlers.floor_bench", "load", "--url", "http://192.0.2.1:8080", "--seconds", "1"],
+        [sys.executable, "-m", "bench.floor", "load", "--url", "http://192.0.2.1:8080", "--seconds", "1"],
         cwd=ROOT,
         capture_output=True,
         text=True,

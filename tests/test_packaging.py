@@ -582,3 +582,12 @@ def test_the_entrypoint_reads_secrets_and_refuses_without_keys(tmp_path: Path) -
     assert refused.returncode == 64 and "WECHAT_SECRET" in refused.stderr, "app.env.example's placeholder left"
     made = entrypoint(empty, "python", "-m", "bot", "keys", "new")
     assert made.returncode == 0 and len(made.stdout.strip()) == 44, made.stderr
+
+
+def test_the_app_image_registers_the_entry_points_bot_is_handed() -> None:
+    """``python -m bot serve`` finds the processes through the package's entry points (bot/plugins.py):
+    the image installs the project in place, after its code is there."""
+    app = Dockerfile(DOCKER / "Dockerfile")
+    editable = app.index(r"pip install .*--no-deps -e \.")
+    assert app.index(r"^COPY integrations ") < editable and app.index(r"^COPY handlers ") < editable
+    assert editable < app.index(r"^USER ")

@@ -135,7 +135,7 @@ class FieldType(StrEnum):
 PERSONAL_TYPES = frozenset({FieldType.name, FieldType.id_card, FieldType.phone, FieldType.address})
 
 # Where a prefilled value may come from: the e-license / data-sharing
-# service answers these kinds (see integrations/elicense.py, later issues).
+# service answers these kinds (docs/elicense-api.md).
 PREFILL_SOURCES = frozenset(
     {
         "identity",  # 实名认证信息: name, id_card, phone, birth_date, gender

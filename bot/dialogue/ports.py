@@ -6,10 +6,12 @@ a test may pass memory ones."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any, Protocol
 
 from bot.appeals.orders import Appeal
-from bot.catalog import OneThing
+from bot.catalog import Catalog, OneThing
 from bot.dialogue.session import Draft, Session
 from bot.shared_data import SharedRecord
 
@@ -115,3 +117,19 @@ class Applications(Protocol):
     async def progress(self, user: str, number: str | None = None) -> list[dict[str, Any]]: ...
 
     async def supplement(self, user: str, number: str, item: str, text: str, attachments: list[str]) -> None: ...
+
+
+class World(Protocol):
+    """What a flow may reach of the engine: the catalog, the NLU, and the ports above (the
+    ``Engine`` is one; a turn holds it as this)."""
+
+    catalog: Catalog
+    nlu: Nlu
+    applications: Applications
+    shared: SharedData | None
+    appeals: Appeals | None
+    ratings: RatingsPort | None
+    desk: Desk | None
+    phone_drafts: PhoneDrafts | None
+    contacts: Contacts | None
+    today: Callable[[], date]

@@ -8,20 +8,18 @@ each other's answers, so the flows stay a tree of imports, not a web."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from bot.catalog import OneThing
 from bot.catalog.models import FieldType, FormField
 from bot.dialogue import form as plan
 from bot.dialogue.fields import pick_option
 from bot.dialogue.messages import Inbound
+from bot.dialogue.ports import World
 from bot.dialogue.say import Say
 from bot.dialogue.session import Draft, Session
 from bot.dialogue.states import Awaiting
 from bot.masking import mask_value
-
-if TYPE_CHECKING:
-    from bot.dialogue.engine import Engine
 
 THING_PREFIX = "thing_"
 FALLBACK_INTENT = "nlu_fallback"  # Rasa's FallbackClassifier's name, which the embedded engine uses too
@@ -58,7 +56,7 @@ class Flows(Protocol):
 
 
 class Turn:
-    def __init__(self, engine: Engine, session: Session, msg: Inbound, go: Flows) -> None:
+    def __init__(self, engine: World, session: Session, msg: Inbound, go: Flows) -> None:
         self.e = engine
         self.s = session
         self.msg = msg

@@ -23,6 +23,8 @@ from typing import Any
 from bot.nlu.data import TrainingData, read_dir, read_file
 from bot.nlu.engine import EmbeddedNLU, NluConfig, userdict_of
 from bot.nlu.evaluate import Parse, cross_validate, evaluate
+from bot.nlu.service import RemoteNluUnavailable
+from bot.plugins import REMOTE_NLU, load
 from bot.settings import get_settings
 
 
@@ -36,8 +38,7 @@ def _embedded(data_dir: Path) -> Parse:
 
 
 def _rasa() -> Parse:
-    from integrations.rasa import RasaClient
-
+    RasaClient = load(REMOTE_NLU, "rasa")
     s = get_settings()
 
     async def many(texts: Sequence[str]) -> list[dict[str, Any]]:
@@ -106,15 +107,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def _bench_rasa(texts: list[str], n: int) -> dict[str, Any] | None:
     """Rasa's latency over loopback HTTP, when a Rasa server answers."""
-    from integrations.rasa import RasaClient, RasaUnavailable
-
+    RasaClient = load(REMOTE_NLU, "rasa")
     s = get_settings()
 
     async def run() -> dict[str, Any] | None:
         async with RasaClient(s.rasa_url, timeout=5.0) as client:
             try:
                 await client.parse("你好")
-            except RasaUnavailable:
+            except RemoteNluUnavailable:
                 return None
             times = []
             start = time.perf_counter()

@@ -113,17 +113,6 @@ class ContactBook:
             )
             return {keys[r.user_key] for r in rows}
 
-    async def has_grant(self, user: str, template_id: str) -> bool:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(subscribe_grants.c.remaining).where(
-                        subscribe_grants.c.user_key == user_key(user), subscribe_grants.c.template_id == template_id
-                    )
-                )
-            ).first()
-        return bool(row and row[0] > 0)
-
     async def use_grant(self, user: str, template_id: str, conn: Any = None) -> bool:
         """Take one grant for this template; False when there is none (send nothing then)."""
         if conn is None:

@@ -33,7 +33,7 @@ from bot.masking import mask_text
 from bot.texts import staff as tx
 from bot.texts import standard as citizen_tx
 from bot.validators import mobile_problem
-from handlers.auth import error, loads, read_body
+from handlers.auth import loads, read_model, refuse
 from handlers.console.guard import STAFF, Handler, staff
 from handlers.keys import SERVICES
 from handlers.services import Services
@@ -59,13 +59,6 @@ class PhoneDraftIn(BaseModel):
     thing: str = Field(min_length=1, max_length=48)
     phone: str = Field(min_length=11, max_length=11)
     answers: dict[str, str] = Field(min_length=1, max_length=60)
-
-
-async def _body(request: web.Request, model: type[BaseModel]) -> Any:
-    try:
-        return model.model_validate(loads(await read_body(request) or b"null"))
-    except (ValueError, ValidationError):
-        return None
 
 
 def _services(request: web.Request) -> Services:
@@ -113,9 +106,9 @@ def mine(handler: Handler) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         h = await _services(request).desk.get(request.match_info["id"])
         if h is None:
-            return error(404, "not_found", tx.NOT_FOUND.format(what=request.match_info["id"]))
+            refuse(404, "not_found", tx.NOT_FOUND.format(what=request.match_info["id"]))
         if h.status != CLAIMED or h.agent != _agent(request):
-            return error(409, "not_yours", tx.HANDOVER_NOT_YOURS)
+            refuse(409, "not_yours", tx.HANDOVER_NOT_YOURS)
         request[HANDOVER] = h
         return await handler(request)
 
@@ -128,7 +121,7 @@ async def claim(request: web.Request) -> web.StreamResponse:
     account = request[STAFF].account
     h = await services.desk.claim(request.match_info["id"], account.username)
     if h is None:
-        return error(409, "taken", tx.HANDOVER_TAKEN)
+        refuse(409, "taken", tx.HANDOVER_TAKEN)
     await services.dialogue.agent_joined(h.user, account.display_name, h.id)
     return web.json_response(_summary(services, h))
 
@@ -166,9 +159,9 @@ async def _say(request: web.Request, h: Handover, text: str) -> None:
 @mine
 async def say(request: web.Request) -> web.StreamResponse:
     h = request[HANDOVER]
-    body = await _body(request, SayIn)
-    if body is None or not body.text.strip():
-        return error(400, "bad_request", tx.MESSAGE_BODY)
+    body = await read_model(request, SayIn, tx.MESSAGE_BODY)
+    if not body.text.strip():
+        refuse(400, "bad_request", tx.MESSAGE_BODY)
     await _say(request, h, body.text.strip())
     return web.json_response({"sent": True}, status=201)
 
@@ -177,12 +170,10 @@ async def say(request: web.Request) -> web.StreamResponse:
 @mine
 async def handback(request: web.Request) -> web.StreamResponse:
     h = request[HANDOVER]
-    body = await _body(request, HandbackIn)
-    if body is None:
-        return error(400, "bad_request", tx.HANDBACK_BODY)
+    body = await read_model(request, HandbackIn, tx.HANDBACK_BODY)
     services = _services(request)
     if await services.desk.close(h.id, _agent(request), "handed_back", f"交还机器人：{body.point}") is None:
-        return error(409, "not_yours", tx.HANDOVER_NOT_YOURS)
+        refuse(409, "not_yours", tx.HANDOVER_NOT_YOURS)
     await services.dialogue.agent_left(h.user, h.id, body.point)
     return web.json_response({"status": "closed", "point": body.point})
 
@@ -191,12 +182,12 @@ async def handback(request: web.Request) -> web.StreamResponse:
 @mine
 async def close(request: web.Request) -> web.StreamResponse:
     h = request[HANDOVER]
-    body = await _body(request, CloseIn)
-    if body is None or not body.summary.strip():
-        return error(400, "bad_request", tx.CLOSE_BODY)
+    body = await read_model(request, CloseIn, tx.CLOSE_BODY)
+    if not body.summary.strip():
+        refuse(400, "bad_request", tx.CLOSE_BODY)
     services = _services(request)
     if await services.desk.close(h.id, _agent(request), "closed", body.summary.strip()) is None:
-        return error(409, "not_yours", tx.HANDOVER_NOT_YOURS)
+        refuse(409, "not_yours", tx.HANDOVER_NOT_YOURS)
     await services.dialogue.agent_left(h.user, h.id, "none")
     return web.json_response({"status": "closed"})
 
@@ -207,7 +198,7 @@ async def release(request: web.Request) -> web.StreamResponse:
     h = request[HANDOVER]
     services = _services(request)
     if not await services.desk.release(h.id, _agent(request)):
-        return error(409, "not_yours", tx.HANDOVER_NOT_YOURS)
+        refuse(409, "not_yours", tx.HANDOVER_NOT_YOURS)
     await services.dialogue.agent_left(h.user, h.id, "none", requeued=True)
     return web.json_response({"status": "waiting"})
 
@@ -257,14 +248,14 @@ async def live(request: web.Request) -> web.StreamResponse:
 
 @staff("agent")
 async def phone_draft(request: web.Request) -> web.StreamResponse:
-    body = await _body(request, PhoneDraftIn)
+    body = await read_model(request, PhoneDraftIn, tx.PHONE_DRAFT_BODY)
     services = _services(request)
-    thing = services.catalog.get(body.thing) if body is not None else None
-    if body is None or thing is None:
-        return error(400, "bad_request", tx.PHONE_DRAFT_BODY)
+    thing = services.catalog.get(body.thing)
+    if thing is None:
+        refuse(400, "bad_request", tx.PHONE_DRAFT_BODY)
     problem = mobile_problem(body.phone)
     if problem is not None:
-        return error(422, "invalid", tx.PHONE_DRAFT_PHONE.format(problem=problem))
+        refuse(422, "invalid", tx.PHONE_DRAFT_PHONE.format(problem=problem))
     problems: dict[str, str] = {}
     for field_id, text in body.answers.items():
         f = field_of(thing, field_id)

@@ -30,7 +30,7 @@ from bot.catalog.edits import EDITABLE, MAX_YAML_CHARS, CatalogEdits, EditError,
 from bot.catalog.follow import announce
 from bot.catalog.validate import Problem
 from bot.texts import staff as tx
-from handlers.auth import error, loads, read_limited
+from handlers.auth import loads, read_limited, refuse
 from handlers.console.guard import STAFF, Handler, staff
 from handlers.keys import SERVICES
 
@@ -108,24 +108,15 @@ def _refused(exc: EditError) -> web.Response:
     return _json(body, exc.status)
 
 
-class _Answer(Exception):
-    """Answered before the handler's end (an unknown guide, a bad body): ``admin`` sends ``response``."""
-
-    def __init__(self, response: web.Response) -> None:
-        self.response = response
-
-
 def admin(handler: Handler) -> Handler:
-    """For admins only; an early answer or a refused edit becomes the response, so that each
-    handler reads as what it does."""
+    """For admins only; a refused edit becomes the response (an early refusal is raised:
+    ``handlers.auth.refuse``), so that each handler reads as what it does."""
 
     @staff("admin")
     @wraps(handler)
     async def answering(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
-        except _Answer as early:
-            return early.response
         except EditError as exc:
             return _refused(exc)
 
@@ -135,24 +126,22 @@ def admin(handler: Handler) -> Handler:
 async def _body(request: web.Request, model: type[M], empty: bool = False) -> M:
     """The JSON body as ``model``; ``empty``: no body at all means ``{}``."""
     raw = await read_limited(request, MAX_BODY)
-    if isinstance(raw, web.Response):
-        raise _Answer(raw)
     try:
         data = loads(raw or (b"{}" if empty else b"null"))
     except ValueError:
-        raise _Answer(error(400, "bad_json", tx.BAD_JSON)) from None
+        refuse(400, "bad_json", tx.BAD_JSON)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "-"
-        raise _Answer(error(400, "bad_request", tx.CATALOG_BODY.format(problem=f"{where}: {first['msg']}"))) from None
+        refuse(400, "bad_request", tx.CATALOG_BODY.format(problem=f"{where}: {first['msg']}"))
 
 
 def _thing_id(request: web.Request) -> str:
     thing_id = request.match_info["id"]
     if thing_id not in request.app[SERVICES].catalog.things:
-        raise _Answer(error(404, "not_found", tx.NOT_FOUND.format(what=thing_id)))
+        refuse(404, "not_found", tx.NOT_FOUND.format(what=thing_id))
     return thing_id
 
 
@@ -236,7 +225,7 @@ async def edit_elements(request: web.Request) -> web.StreamResponse:
         # a fee without standard/basis: the format's defaults (不收费 / 无) apply, and the checks judge
         changes[name] = value.model_dump(exclude_none=True) if isinstance(value, FeeIn) else value
     if not changes:
-        return error(400, "bad_request", tx.CATALOG_BODY.format(problem=tx.CATALOG_NO_CHANGES))
+        refuse(400, "bad_request", tx.CATALOG_BODY.format(problem=tx.CATALOG_NO_CHANGES))
     done = await _edits(request).publish_elements(
         thing_id, body.scope, changes, request[STAFF].account.username, body.note, body.base_version
     )
@@ -264,7 +253,7 @@ async def republish(request: web.Request) -> web.StreamResponse:
     thing_id = _thing_id(request)
     raw = request.match_info["version"]
     if not raw.isdigit() or len(raw) > 9:
-        return error(404, "not_found", tx.CATALOG_NO_VERSION.format(version=raw))
+        refuse(404, "not_found", tx.CATALOG_NO_VERSION.format(version=raw))
     body = await _body(request, RepublishIn, empty=True)
     done = await _edits(request).republish(
         thing_id, int(raw), request[STAFF].account.username, body.note, body.base_version

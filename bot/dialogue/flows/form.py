@@ -42,7 +42,7 @@ async def ask_next(turn: Turn, repeat: bool = False, back: bool = False) -> None
     if back:
         turn.say.text(turn.tx.BACK_TO)
     if not d.started:
-        guide.ask_start(turn, t)
+        guide.ask_start(turn)
         return
     await next_question(turn, t, d)
 
@@ -132,11 +132,11 @@ async def answer_field(turn: Turn, a: st.FormField) -> bool:
         options = turn.say.yes_no(turn.tx.READBACK.format(value=shown), turn.tx.READBACK_OPTIONS)
         turn.ask(st.Readback(ref=f.id, value=parsed.value, options=options))
         return True
-    store(turn, t, d, f, parsed.value)
+    store(t, d, f, parsed.value)
     for fid, value in extras.items():
         extra = plan.field_of(t, fid)
         if extra is not None:
-            store(turn, t, d, extra, value)
+            store(t, d, extra, value)
     await turn.ask_next()
     return True
 
@@ -152,7 +152,7 @@ async def answer_readback(turn: Turn, a: st.Readback) -> bool:
     if f is None:
         return False
     if answer:
-        store(turn, t, d, f, a.value)
+        store(t, d, f, a.value)
         await turn.ask_next()
     else:
         turn.ask(st.FormField(ref=f.id))
@@ -171,7 +171,7 @@ async def answer_pick_field(turn: Turn, a: st.PickField) -> bool:
     return True
 
 
-def store(turn: Turn, t: OneThing, d: Draft, f: FormField, value: Any) -> None:
+def store(t: OneThing, d: Draft, f: FormField, value: Any) -> None:
     d.answers[f.id] = value
     if f.id in d.skipped:
         d.skipped.remove(f.id)

@@ -4,7 +4,6 @@ following a newer version of its guide."""
 
 from __future__ import annotations
 
-from bot.catalog import OneThing
 from bot.catalog.render import render_guide
 from bot.dialogue import form as plan
 from bot.dialogue import states as st
@@ -14,7 +13,7 @@ from bot.dialogue.turn import Turn
 flow = Flow("guide")
 
 
-def ask_start(turn: Turn, t: OneThing) -> None:
+def ask_start(turn: Turn) -> None:
     tx = turn.tx
     turn.ask(st.Start(options=turn.say.choices(tx.START_OR_ASK, list(tx.START_OPTIONS.items()))))
 
@@ -33,7 +32,7 @@ async def answer_start(turn: Turn, a: st.Start) -> bool:
         await turn.ask_next()
     elif choice == "materials":
         turn.say.guide(t, d.answers)
-        ask_start(turn, t)
+        ask_start(turn)
     elif choice == "other":
         turn.s.current, turn.s.awaiting = None, None
         turn.go.show_catalog(turn)

@@ -117,7 +117,7 @@ async def start_thing(turn: Turn, thing_id: str) -> None:
     turn.say.text(turn.tx.THING_PICKED, name=t.name)
     turn.say.guide(t, d.answers)
     turn.say.form_link(t)
-    guide.ask_start(turn, t)
+    guide.ask_start(turn)
 
 
 async def resume(turn: Turn) -> None:

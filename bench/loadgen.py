@@ -14,7 +14,7 @@ for the same one-thing. Bounded: a number of concurrent citizens, a duration
 and a cap on turns. Loopback only. Prints one JSON line: turns per second,
 latency percentiles, errors by kind.
 
-    python -m handlers.loadgen --url http://127.0.0.1:8080 --citizens 64 --seconds 30 \\
+    python -m bench.loadgen --url http://127.0.0.1:8080 --citizens 64 --seconds 30 \\
         --token T --aes-key K --appid A [--wechat-share 0.5]
 """
 
@@ -255,7 +255,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m handlers.loadgen", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__.split("\n\n")[0])
     p.add_argument("--url", default="http://127.0.0.1:8080")
     p.add_argument("--citizens", type=int, default=64, help="citizens talking at once")
     p.add_argument("--seconds", type=float, default=30.0, help="how long to measure")

@@ -1,5 +1,5 @@
-"""``make bench``: speed figures of what exists so far (later issues add NLU,
-turns per second and notification throughput).
+"""``make bench``, first: the catalog's load and the dialogue's turns in process (the NLU, HTTP,
+the notifier and the whole service under load have scripts of their own beside this one).
 
 Prints one JSON line per measurement, so results can be compared over time.
 """

@@ -1,7 +1,7 @@
 """``make bench``, load part: the whole service as production runs it (``serve``
 processes on one port, a ``worker``, the simulators of WeChat, the platform and
 the e-license service, one Redis, PostgreSQL when one answers else SQLite),
-played by the load generator (``handlers/loadgen.py``, a process of its own)
+played by the load generator (``bench/loadgen.py``, a process of its own)
 through the real WeChat callback and the mini-program API.
 
 Runs, in one go so that the figures compare:
@@ -14,7 +14,7 @@ Runs, in one go so that the figures compare:
 CPU per turn is what the ``serve`` processes spent (from ``/proc``) while the
 generator measured, divided by the turns. One JSON line per run.
 
-    python -m handlers.load_bench [--seconds 20] [--citizens 64] [--only 1,2]
+    python -m bench.load [--seconds 20] [--citizens 64] [--only 1,2]
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ async def one_run(args: argparse.Namespace, serves: int, nlu: str, rasa_port: in
             await wait_worker(f"http://127.0.0.1:{ports['serve']}/healthz")  # its start-up is not measured
             await asyncio.sleep(2)  # every serve process is up (each answers /healthz when it is)
             gen = await asyncio.create_subprocess_exec(
-                PY, "-m", "handlers.loadgen", "--url", f"http://127.0.0.1:{ports['serve']}",
+                PY, "-m", "bench.loadgen", "--url", f"http://127.0.0.1:{ports['serve']}",
                 "--citizens", str(args.citizens), "--seconds", str(args.seconds), "--token", env["WECHAT_TOKEN"],
                 "--aes-key", env["WECHAT_AES_KEY"], "--appid", APPID, "--announce",
                 cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
@@ -273,8 +273,8 @@ async def rasa_alone(port: int, utterances: list[str], concurrency: int = 8) -> 
 
 
 def utterances() -> list[str]:
+    from bench.loadgen import OPENINGS
     from bot.catalog import load_catalog
-    from handlers.loadgen import OPENINGS
 
     catalog = load_catalog(ROOT / "catalog")
     said = list(OPENINGS.values())
@@ -311,7 +311,7 @@ def rasa_server() -> Iterator[int | None]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m handlers.load_bench")
+    parser = argparse.ArgumentParser(prog="python -m bench.load")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--citizens", type=int, default=64)
     parser.add_argument("--only", default="1,2,rasa", help="which runs: 1 (one serve), 2 (two), rasa")

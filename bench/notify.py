@@ -8,7 +8,7 @@ been delivered exactly once: the simulators' counts are checked against the
 rows. Uses PostgreSQL when one answers on 127.0.0.1 (else SQLite), the
 configured Redis (its own key space), and prints one JSON line.
 
-    python -m handlers.notify_bench [--notices N] [--workers W]
+    python -m bench.notify [--notices N] [--workers W]
 """
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ def _worker(overrides: dict[str, Any], go: Any, ready: Any) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m handlers.notify_bench")
+    parser = argparse.ArgumentParser(prog="python -m bench.notify")
     parser.add_argument("--notices", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()

@@ -7,9 +7,9 @@ Machines of the same kind have differed threefold in speed from one day to the n
 turn's throughput read against this floor, measured in the same run, is what compares
 across them. It is also a ceiling: no turn can be cheaper than a request that does nothing.
 
-    python -m handlers.floor_bench [--seconds 10] [--clients 64] [--serve 1,2]
-    python -m handlers.floor_bench serve --port P     (one server process; used by the above)
-    python -m handlers.floor_bench load --url U ...   (the client process; used by the above)
+    python -m bench.floor [--seconds 10] [--clients 64] [--serve 1,2]
+    python -m bench.floor serve --port P     (one server process; used by the above)
+    python -m bench.floor load --url U ...   (the client process; used by the above)
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ import uvloop
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bench.load import cpu_seconds, free_port, wait_http
+from bench.loadgen import is_loopback, percentile
 from bot.settings import ROOT, Settings
-from handlers.load_bench import cpu_seconds, free_port, wait_http
-from handlers.loadgen import is_loopback, percentile
 
 KEY_PREFIX = "floor:"  # kept 60 s; one key per client
 
@@ -101,7 +101,7 @@ def measure(serves: int, clients: int, seconds: float) -> dict[str, Any]:
     redis_url = urlparse(Settings().redis_url)._replace(path="/9").geturl()  # the load bench's database
     servers = [
         subprocess.Popen(
-            [sys.executable, "-m", "handlers.floor_bench", "serve", "--port", str(port), "--redis", redis_url],
+            [sys.executable, "-m", "bench.floor", "serve", "--port", str(port), "--redis", redis_url],
             cwd=ROOT,
         )
         for _ in range(serves)
@@ -110,7 +110,7 @@ def measure(serves: int, clients: int, seconds: float) -> dict[str, Any]:
         asyncio.run(wait_http(f"http://127.0.0.1:{port}/", seconds=30))
         time.sleep(1)  # every server process is up
         client = subprocess.Popen(
-            [sys.executable, "-m", "handlers.floor_bench", "load", "--url", f"http://127.0.0.1:{port}",
+            [sys.executable, "-m", "bench.floor", "load", "--url", f"http://127.0.0.1:{port}",
              "--clients", str(clients), "--seconds", str(seconds)],
             cwd=ROOT, stdout=subprocess.PIPE,
         )  # fmt: skip
@@ -140,7 +140,7 @@ def measure(serves: int, clients: int, seconds: float) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m handlers.floor_bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="part")
     s = sub.add_parser("serve")
     s.add_argument("--port", type=int, required=True)
