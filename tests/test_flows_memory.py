@@ -4,6 +4,8 @@ enough to walk every flow in every test run."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.dialogue.messages import ChoicesReply, FieldPrompt
 from bot.dialogue.scripted import Citizen
@@ -48,3 +50,151 @@ def test_the_state_table_and_its_document_agree_with_the_code() -> None:
     assert shown is not None and shown.group(1) == mermaid(), (
         "run: python -m bot dialogue diagram, into docs/dialogue.md"
     )
+
+
+# ---- each flow on its own, in memory ---------------------------------------------------------------------
+
+
+async def talk(engine: Any, user: str, *said: str) -> str:
+    c = Citizen(engine, user)
+    replies: list[Any] = []
+    for text in said:
+        replies = await c.say(text)
+    return "\n".join(r.text for r in replies)
+
+
+async def test_identify_lists_the_catalog_and_takes_a_pick() -> None:
+    engine = memory_engine()
+    told = await talk(engine, "mem:catalog", "办事清单")
+    assert standard.CATALOG_TITLE.format(count=35) in told
+    told = await talk(engine, "mem:catalog", catalog().things["dog_license"].name)
+    assert catalog().things["dog_license"].name in told and standard.START_OR_ASK in told
+
+
+async def test_guide_answers_a_question_about_the_thing_in_focus_then_asks_again() -> None:
+    engine = memory_engine()
+    told = await talk(engine, "mem:guide", "孩子刚出生，户口咋上", "要带啥材料")
+    assert "需要的材料" in told and standard.START_OR_ASK in told
+
+
+async def test_eligibility_no_says_why_and_what_instead() -> None:
+    engine = memory_engine()
+    told = await talk(engine, "mem:eligible", "孩子刚出生，户口咋上", "开始办理", "不是")
+    assert "暂时不能在这里办理" in told and "建议" in told
+
+
+async def test_form_refuses_a_bad_value_skips_and_corrects() -> None:
+    engine = memory_engine()
+    c = Citizen(engine, "mem:form")
+    replies = await c.say("孩子刚出生，户口咋上")
+    thing = catalog().things["newborn"]
+    while not (isinstance(replies[-1], FieldPrompt) and replies[-1].field_id == "applicant_id_card"):
+        replies = await c.say(c.answer_for(replies, thing) or "")
+    replies = await c.say("210102199003074520")  # a wrong check digit
+    assert isinstance(replies[-1], FieldPrompt) and replies[-1].problem, c.dump()
+    replies = await c.say("210102199003074522")
+    assert isinstance(replies[-1], FieldPrompt) and replies[-1].field_id != "applicant_id_card"
+    replies = await c.say("身份证号填错了")
+    assert isinstance(replies[-1], FieldPrompt) and replies[-1].field_id == "applicant_id_card"
+
+
+async def test_elders_hear_their_answer_read_back() -> None:
+    engine = memory_engine()
+    c = Citizen(engine, "mem:elder")
+    await c.say("长辈模式")
+    replies = await c.say("孩子刚出生，户口咋上")
+    thing = catalog().things["newborn"]
+    for _ in range(12):
+        if isinstance(replies[-1], FieldPrompt):
+            break
+        replies = await c.say(c.answer_for(replies, thing) or "1")
+    replies = await c.say("王丽")
+    assert "您说的是：王丽，对吗？" in replies[-1].text, c.dump()
+
+
+async def test_commitment_promised_or_declined_for_the_proof() -> None:
+    applications = MemoryApplications()
+    engine = memory_engine(applications=applications)
+    c = Citizen(engine, "mem:promise", overrides={"big_sign": "是"})  # a big sign needs a landlord's consent
+    thing = catalog().things["open_restaurant"]
+    replies = await c.say(thing.name)
+    for _ in range(80):
+        if replies[-1].text == standard.COMMITMENT_ASK:
+            break
+        replies = await c.say(c.answer_for(replies, thing) or "")
+    else:
+        raise AssertionError(c.dump())
+    replies = await c.say("不承诺")
+    assert "上传" in "\n".join(r.text for r in replies), c.dump()
+    replies = await c.say("已上传 物业同意书.jpg")
+    assert "已收到" in replies[0].text, c.dump()
+
+
+async def test_review_can_cancel_and_nothing_is_submitted() -> None:
+    applications = MemoryApplications()
+    engine = memory_engine(applications=applications)
+    c = Citizen(engine, "mem:review")
+    thing = catalog().things["dog_license"]
+    replies = await c.say("我想给狗办证")
+    for _ in range(60):
+        if isinstance(replies[-1], ChoicesReply) and "submit" in [o.payload for o in replies[-1].options]:
+            break
+        replies = await c.say(c.answer_for(replies, thing) or "")
+    replies = await c.say(str([o.payload for o in replies[-1].options].index("cancel") + 1))  # type: ignore[union-attr]
+    assert "已取消" in replies[0].text and applications.submitted == []
+
+
+async def test_progress_supplement_and_rating_after_submission() -> None:
+    applications = MemoryApplications()
+    engine = memory_engine(applications=applications, ratings=MemoryRatings())
+    c = Citizen(engine, "mem:after")
+    await c.complete(catalog().things["dog_license"], "我想给狗办证")
+    [app] = applications.submitted
+    assert app["number"] in "\n".join(r.text for r in await c.say("查进度"))
+    app["items"][0]["status"] = "需补正"
+    app["items"][0]["detail"] = {"missing": ["狂犬病免疫证明"]}
+    assert "狂犬病免疫证明" in "\n".join(r.text for r in await c.say("补交材料"))
+    assert "已转交审批部门" in (await c.say("已经拍照上传了"))[0].text
+    assert applications.supplements[0][1] == app["number"]
+    for item in app["items"]:
+        item["status"] = "已办结"
+    await c.say("评价")
+    assert standard.RATE_THANKS in (await c.say("非常满意"))[-1].text
+
+
+async def test_complaint_collects_what_a_work_order_needs() -> None:
+    appeals = MemoryAppeals()
+    engine = memory_engine(appeals=appeals)
+    told = await talk(engine, "mem:complain", "我要投诉", "窗口让我跑了三次还没办好", "王丽", "13840012345")
+    [appeal] = appeals.opened
+    assert appeal.kind == "投诉" and appeal.phone == "13840012345" and "跑了三次" in appeal.content
+    assert standard.COMPLAINT_TAKEN.split("。")[0] in told
+
+
+async def test_help_after_two_misunderstandings_and_a_person_on_request() -> None:
+    engine = memory_engine()
+    told = await talk(engine, "mem:help", "啊啊啊", "呜呜呜")
+    assert standard.NOT_UNDERSTOOD_AGAIN in told
+    told = await talk(engine, "mem:human", "转人工")
+    assert "人工" in told
+
+
+@dataclass
+class MemoryRatings:
+    rated: list[tuple[str, int]] = field(default_factory=list)
+
+    async def rate(self, user: str, application_id: str, score: int, comment: str = "") -> Any:
+        self.rated.append((application_id, score))
+        return type("Rating", (), {"work_order": None})()
+
+    async def rate_conversation(self, *args: Any, **kw: Any) -> Any:
+        return type("Rating", (), {"work_order": None})()
+
+
+@dataclass
+class MemoryAppeals:
+    opened: list[Any] = field(default_factory=list)
+
+    async def open(self, appeal: Any) -> str:
+        self.opened.append(appeal)
+        return f"W{len(self.opened)}"
