@@ -304,7 +304,7 @@ async def updates(request: web.Request) -> web.StreamResponse:
     async with services.polls.hold(user) as poll:
         while True:
             read = asyncio.ensure_future(log.after(user, after, block_ms=UPDATES_BLOCK_MS))
-            if not await unless_ended(poll, read) or await poll.superseded(services.redis):
+            if not await unless_ended(poll, read) or await poll.superseded(services.waiting_redis):
                 refuse(409, "superseded", tx.API_POLL_SUPERSEDED)
             entries = read.result()
             if entries:
