@@ -31,10 +31,13 @@ async def ask_next(turn: Turn, repeat: bool = False, back: bool = False) -> None
     t, d = turn.thing(), turn.s.draft
     a = turn.s.awaiting
     if repeat and a is not None and not a.from_draft:
-        if back:
-            turn.say.text(turn.tx.BACK_TO)
-        reissue(turn)
-        return
+        again = reissue(turn)
+        if again is not None:
+            if back:
+                turn.say.text(turn.tx.BACK_TO)
+            turn.say.replies.append(again)
+            return
+        repeat = False  # its question is no longer on screen (an agent's turn came between): go on afresh
     if t is None or d is None:
         if not repeat:
             turn.s.awaiting = None
@@ -47,12 +50,13 @@ async def ask_next(turn: Turn, repeat: bool = False, back: bool = False) -> None
     await next_question(turn, t, d)
 
 
-def reissue(turn: Turn) -> None:
-    """The pending question again, as it was last shown (its footer once, at the end)."""
+def reissue(turn: Turn) -> Reply | None:
+    """The pending question again, as it was last shown (its footer once, at the end); None when the
+    last turn did not show it."""
     for r in turn.s.last_replies:
         if r.get("kind") in ("choices", "field"):
-            turn.say.replies.append(without_footer(r, turn.tx.FOOTER))
-            return
+            return without_footer(r, turn.tx.FOOTER)
+    return None
 
 
 def without_footer(stored: dict[str, Any], footer: str) -> Reply:
