@@ -198,3 +198,24 @@ class MemoryAppeals:
     async def open(self, appeal: Any) -> str:
         self.opened.append(appeal)
         return f"W{len(self.opened)}"
+
+
+async def test_a_question_naming_a_thing_answers_it_and_puts_it_in_focus() -> None:
+    engine = memory_engine()
+    c = Citizen(engine, "mem:asks")
+    replies = await c.say("孩子户口咋上要带啥材料")
+    said = "\n".join(r.text for r in replies)
+    assert "“新生儿出生”需要的材料" in said and standard.START_OR_ASK in said, c.dump()
+    said = "\n".join(r.text for r in await c.say("那要多久"))
+    assert "“新生儿出生”的办理时限" in said, c.dump()
+
+
+async def test_progress_about_a_thing_shows_that_application() -> None:
+    applications = MemoryApplications()
+    engine = memory_engine(applications=applications)
+    c = Citizen(engine, "mem:progress-of")
+    await c.complete(catalog().things["dog_license"], "我想给狗办证")
+    said = "\n".join(r.text for r in await c.say("之前办的新生儿落户审批完了吗"))
+    assert "没有查到您办理“新生儿出生”的申请" in said and applications.submitted[0]["number"] in said, c.dump()
+    said = "\n".join(r.text for r in await c.say("狗证办到哪了"))
+    assert applications.submitted[0]["number"] in said and "没有查到" not in said, c.dump()

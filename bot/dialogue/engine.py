@@ -19,6 +19,7 @@ from bot.applications.notice_text import render_notice
 from bot.catalog import Catalog
 from bot.catalog.conditions import holds
 from bot.catalog.models import PERSONAL_TYPES, FormField
+from bot.catalog.words import ThingWords
 from bot.dialogue import form
 from bot.dialogue.fields import parse_value
 from bot.dialogue.flows import rating
@@ -78,6 +79,14 @@ class Engine:
     contacts: Contacts | None = None
     metrics: Metrics | None = None
     pace: Pace | None = None
+    _words: tuple[tuple[tuple[str, int], ...], ThingWords] | None = None
+
+    def thing_words(self) -> ThingWords:
+        """The one-things' own words, for the guides as they are now (a published edit counts at once)."""
+        versions = tuple((t.id, t.version) for t in self.catalog)
+        if self._words is None or self._words[0] != versions:
+            self._words = (versions, ThingWords(self.catalog))
+        return self._words[1]
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         return (await self.turn(msg)).replies

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from bot.appeals.orders import Appeal
 from bot.catalog import Catalog, OneThing
+from bot.catalog.words import ThingWords
 from bot.dialogue.session import Draft, Session
 from bot.shared_data import SharedRecord
 
@@ -133,3 +134,5 @@ class World(Protocol):
     phone_drafts: PhoneDrafts | None
     contacts: Contacts | None
     today: Callable[[], date]
+
+    def thing_words(self) -> ThingWords: ...

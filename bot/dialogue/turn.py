@@ -20,13 +20,14 @@ from bot.dialogue.say import Say
 from bot.dialogue.session import Draft, Session
 from bot.dialogue.states import Awaiting
 from bot.masking import mask_value
+from bot.nlu.understanding import Reading, read
 
 THING_PREFIX = "thing_"
 FALLBACK_INTENT = "nlu_fallback"  # Rasa's FallbackClassifier's name, which the embedded engine uses too
 CONFIDENT = 0.5  # an intent this sure may interrupt a pending question
 QUESTION_MARKS = ("吗", "啥", "什么", "怎么", "多久", "哪", "?", "？", "几", "咋", "能不能", "可以不")
 INTERRUPTING = ("complaint", "human_handoff", "check_progress", "cancel", "elderly_mode")
-ASK_INTENTS = ("ask_materials", "ask_duration", "ask_fee", "ask_location", "ask_online")
+ASK_INTENTS = ("ask_materials", "ask_duration", "ask_fee", "ask_location", "ask_online", "ask_conditions")
 
 
 class Flows(Protocol):
@@ -64,6 +65,7 @@ class Turn:
         self.text = (msg.choice or msg.text).strip()
         self.say = Say(session)
         self._nlu: dict[str, Any] | None = None
+        self._reading: Reading | None = None
         self.failed = False  # the answer did not fit the question (counts towards offering help)
         self.events: list[str] = []  # what happened in this turn, for the dashboard's counters
         self.ended = False  # the person took their leave (再见): a phone call may end here
@@ -80,6 +82,13 @@ class Turn:
         if self._nlu is None:
             self._nlu = await self.e.nlu.parse(self.text, channel=self.msg.channel)
         return self._nlu
+
+    async def reading(self) -> Reading:
+        """What the person wants to do (the act) and of which one-thing(s), from the NLU and the
+        catalog's own words."""
+        if self._reading is None:
+            self._reading = read(await self.nlu(), self.e.thing_words().named_in)
+        return self._reading
 
     def thing(self) -> OneThing | None:
         return self.e.catalog.get(self.s.current) if self.s.current else None
@@ -121,9 +130,8 @@ class Turn:
         """A question about the one-thing (“要带啥材料？”) rather than an answer."""
         if not any(w in self.text for w in QUESTION_MARKS):
             return False
-        result = await self.nlu()
-        name, confidence = result["intent"]["name"], result["intent"]["confidence"]
-        return name in ASK_INTENTS and confidence >= CONFIDENT
+        reading = await self.reading()
+        return reading.act in ASK_INTENTS and reading.act_confidence >= CONFIDENT
 
     async def interrupts(self, threshold: float) -> bool:
         """A complaint, a call for a human, progress, cancel or elderly mode said instead of an answer."""

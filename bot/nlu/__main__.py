@@ -4,6 +4,8 @@ test  --nlu FILE [--backend embedded|rasa] [--out DIR]   held-out evaluation
 test  --cross-validation [--folds N] [--out DIR]          k-fold on nlu_data/
 bench [--n N]                                             parse latency, retraining time
 domain --out FILE                                         Rasa domain of nlu_data/ (for rasa train/validate)
+compose                                                   nlu_data/composed.yml anew from the catalog's words
+outside [--backend embedded|rasa] [--out DIR]             act and thing accuracy on tests/data/outside/
 
 The last line printed is one JSON object, for scripts and docs.
 """
@@ -25,7 +27,9 @@ from bot.nlu.engine import EmbeddedNLU, NluConfig, userdict_of
 from bot.nlu.evaluate import Parse, cross_validate, evaluate
 from bot.nlu.service import RemoteNluUnavailable
 from bot.plugins import REMOTE_NLU, load
-from bot.settings import get_settings
+from bot.settings import ROOT, get_settings
+
+ROOT_TESTS = ROOT / "tests"
 
 
 def _config() -> NluConfig:
@@ -149,6 +153,56 @@ def cmd_domain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outside(args: argparse.Namespace) -> int:
+    """Act and thing accuracy on the outside authors' opening messages (tests/data/outside/), as the
+    service reads them (the back end's parse, the catalog's words)."""
+    from bot.catalog import load_catalog
+    from bot.catalog.words import ThingWords
+    from bot.nlu.outside import load as load_outside
+    from bot.nlu.outside import score
+    from bot.nlu.understanding import read
+
+    settings = get_settings()
+    words = ThingWords(load_catalog(settings.catalog_dir))
+    batches = load_outside(args.folder)
+    texts = [item["text"] for items in batches.values() for item in items]
+    parse = _rasa() if args.backend == "rasa" else _embedded(args.data or settings.nlu_data_dir)
+    readings = {t: read(r, words.named_in) for t, r in zip(texts, parse(texts), strict=True)}
+
+    def reader(text: str) -> tuple[str, list[str]]:
+        r = readings[text]
+        return r.act, [t for t, _ in r.things]
+
+    out: dict[str, Any] = {"backend": args.backend}
+    every = []
+    for name, items in batches.items():
+        result = score(items, reader)
+        every += items
+        out[name] = {k: result[k] for k in ("n", "act_accuracy", "thing_accuracy")}
+    total = score(every, reader)
+    out["all"] = {k: total[k] for k in ("n", "act_accuracy", "thing_accuracy", "act_confusions")}
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"outside_errors_{args.backend}.json").write_text(
+            json.dumps(total["wrong"], ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def cmd_compose(args: argparse.Namespace) -> int:
+    """A one-thing named with what is asked of it, from the catalog's words (bot/nlu/compose.py)."""
+    from bot.catalog import load_catalog
+    from bot.nlu.compose import compose, synonyms, to_yaml
+
+    settings = get_settings()
+    catalog = load_catalog(settings.catalog_dir)
+    out = settings.nlu_data_dir / "composed.yml"
+    out.write_text(to_yaml(compose(catalog), synonyms(catalog)), encoding="utf-8")
+    print(json.dumps({"written": str(out)}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.nlu", description="evaluate and time the NLU")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,8 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--n", type=int, default=3000)
     domain = sub.add_parser("domain", help="write the Rasa domain (intents, entities) of nlu_data/")
     domain.add_argument("--out", type=Path, required=True)
+    sub.add_parser("compose", help="write nlu_data/composed.yml from the catalog's words")
+    outside = sub.add_parser("outside", help="act and thing accuracy on the outside authors' messages")
+    outside.add_argument("--backend", choices=["embedded", "rasa"], default="embedded")
+    outside.add_argument("--folder", type=Path, default=ROOT_TESTS / "data" / "outside")
+    outside.add_argument("--data", type=Path, help="training data folder (default: settings NLU_DATA_DIR)")
+    outside.add_argument("--out", type=Path, help="folder for the misread messages (JSON)")
     args = parser.parse_args(argv)
-    return {"test": cmd_test, "bench": cmd_bench, "domain": cmd_domain}[args.command](args)
+    commands = {"test": cmd_test, "bench": cmd_bench, "domain": cmd_domain, "compose": cmd_compose,
+                "outside": cmd_outside}  # fmt: skip
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

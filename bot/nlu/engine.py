@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.nlu.classifier import ClassifierConfig, IntentClassifier, Tokenizer
-from bot.nlu.data import TrainingData, read_dir
+from bot.nlu.data import Example, TrainingData, read_dir
 from bot.nlu.entities import Places, extract
 from bot.nlu.normalize import normalize
 
@@ -42,9 +42,34 @@ def _fingerprint(directory: Path) -> str:
 _TRAINED: dict[tuple[str, str], EmbeddedNLU] = {}
 
 
+NO_THING = "none"  # the thing classifier's class of messages that name no one-thing
+
+
+def thing_of(example: Example) -> str:
+    """The one-thing an example names: its intent's (``thing_newborn``), or an annotated ``thing``
+    entity's value (“[孩子上户口]{"entity": "thing", "value": "newborn"}要带啥”), else none."""
+    if example.intent.startswith(THING):
+        return example.intent[len(THING) :]
+    return next((s.value for s in example.entities if s.entity == THING_ENTITY), NO_THING)
+
+
+THING_ENTITY = "thing"
+
+
+THING = "thing_"
+APPLY = "apply"  # the act classifier's class of every one-thing's own intent: wanting to do it
+
+
 class EmbeddedNLU:
-    def __init__(self, classifier: IntentClassifier, places: Places, config: NluConfig) -> None:
+    """Three classifiers over the same features and examples: the intent (an act, or a one-thing to
+    apply for: Rasa's labels), the act alone (every one-thing's intent is ``apply``) and which
+    one-thing the message names (its intent's, or its annotated ``thing``; else none)."""
+
+    def __init__(self, classifier: IntentClassifier, places: Places, config: NluConfig,
+                 things: IntentClassifier | None = None, acts: IntentClassifier | None = None) -> None:  # fmt: skip
         self.classifier = classifier
+        self.things = things
+        self.acts = acts
         self.places = places
         self.config = config
 
@@ -52,9 +77,14 @@ class EmbeddedNLU:
     def train(cls, data: TrainingData, userdict: Path | None = None, config: NluConfig | None = None) -> EmbeddedNLU:
         config = config or NluConfig()
         texts = [e.text for e in data.examples]
+        tokenizer = Tokenizer(userdict)
         intents = [e.intent for e in data.examples]
-        classifier = IntentClassifier(Tokenizer(userdict), config.classifier).fit(texts, intents)
-        return cls(classifier, Places.from_data(data.lookups, data.synonyms), config)
+        classifier = IntentClassifier(tokenizer, config.classifier).fit(texts, intents)
+        named = [thing_of(e) for e in data.examples]
+        things = IntentClassifier(tokenizer, config.classifier).fit(texts, named) if len(set(named)) > 1 else None
+        wanted = [APPLY if i.startswith(THING) else i for i in intents]
+        acts = IntentClassifier(tokenizer, config.classifier).fit(texts, wanted) if things is not None else None
+        return cls(classifier, Places.from_data(data.lookups, data.synonyms), config, things, acts)
 
     @classmethod
     def from_dir(cls, directory: Path, config: NluConfig | None = None) -> EmbeddedNLU:
@@ -89,6 +119,9 @@ class EmbeddedNLU:
             "entities": extract(normalize(text), self.places, today),
             "intent_ranking": ranking,
         }
+        if self.things is not None and self.acts is not None:  # what is wanted, and of which one-thing
+            result["act_ranking"] = [{"name": n, "confidence": c} for n, c in self.acts.rank(text, top=3)]
+            result["thing_ranking"] = [{"name": n, "confidence": c} for n, c in self.things.rank(text, top=3)]
         second = ranking[1] if len(ranking) > 1 and ranking[0]["name"] != FALLBACK else None
         if second and top["confidence"] - second["confidence"] < self.config.ambiguity_threshold:
             result["ambiguous"] = [top["name"], second["name"]]

@@ -221,6 +221,7 @@ THANKS = "不客气，能帮到您很高兴！"
 GREET_BACK = "您好！请说说您要办什么事。"
 
 PROGRESS_NONE = "您还没有提交过申请。"
+PROGRESS_NONE_FOR = "没有查到您办理“{name}”的申请。您的其他申请如下："
 PROGRESS_TITLE = "您的申请进度："
 PROGRESS_APPLICATION = "【{name}】申办编号：{number}，提交于 {at}"
 PROGRESS_PENDING_NUMBER = "报送中"
@@ -242,6 +243,7 @@ SUPPLEMENT_TAKEN = "收到，已转交审批部门，“{item}”会恢复审批
 SUPPLEMENT_GONE = "这一项现在不需要补正了（可能已经处理过）。回复“查进度”看最新情况。"
 PROGRESS_NOT_FOUND = "没有找到申办编号 {number} 的申请，请核对编号。"
 
+ANSWER_CONDITIONS = "“{name}”的办理条件："
 ANSWER_MATERIALS = "“{name}”需要的材料："
 ANSWER_DURATION = "“{name}”的办理时限："
 ANSWER_FEE = "“{name}”的收费："

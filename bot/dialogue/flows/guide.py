@@ -40,6 +40,7 @@ async def answer_start(turn: Turn, a: st.Start) -> bool:
 
 
 _SECTIONS = {
+    "ask_conditions": ("ANSWER_CONDITIONS", "GUIDE_CONDITIONS"),
     "ask_materials": ("ANSWER_MATERIALS", "GUIDE_MATERIALS"),
     "ask_duration": ("ANSWER_DURATION", "GUIDE_TIME"),
     "ask_fee": ("ANSWER_FEE", "GUIDE_FEE"),
@@ -47,9 +48,10 @@ _SECTIONS = {
 }
 
 
-def answer_question(turn: Turn, intent: str) -> None:
-    """The relevant section of the one-time guide, from the catalog."""
-    t, tx = turn.thing(), turn.tx
+def answer_question(turn: Turn, intent: str, about: str | None = None) -> None:
+    """The relevant section of the one-time guide, from the catalog: of the one-thing ``about``, or
+    of the one in focus."""
+    t, tx = (turn.e.catalog.get(about) if about else None) or turn.thing(), turn.tx
     if t is None:
         turn.say.text(tx.ANSWER_NO_THING)
         return
@@ -58,7 +60,7 @@ def answer_question(turn: Turn, intent: str) -> None:
         body = tx.ANSWER_ONLINE_WINDOW.format(items="、".join(window)) if window else tx.ANSWER_ONLINE_YES
         turn.say.text(tx.ANSWER_ONLINE.format(name=t.name) + "\n" + body)
         return
-    d = turn.s.draft
+    d = turn.s.drafts.get(t.id)
     guide = render_guide(t, d.answers if d else {}, tx).split("\n\n")
     head, heading = (getattr(tx, name) for name in _SECTIONS[intent])
     part = next((p for p in guide if p.startswith(heading)), "")

@@ -15,27 +15,37 @@ flow = Flow("identify")
 
 
 async def understand(turn: Turn) -> None:
-    """A message that answers no pending question: what does the person want?"""
+    """A message that answers no pending question: what does the person want, and of what?"""
     result = await turn.nlu()
+    reading = await turn.reading()
     name = result["intent"]["name"]
+    thing = reading.thing if reading.thing in turn.e.catalog.things else None
     tx = turn.tx
     if name == FALLBACK_INTENT:
         turn.events.append("fallback")
-    if any(e["entity"] == "application_no" for e in result.get("entities", [])):
-        await turn.go.progress(turn)  # a 申办编号 on its own asks for that application
+    if any(e["entity"] == "application_no" for e in result.get("entities", [])) or reading.act == "progress":
+        await turn.go.progress(turn)  # a 申办编号 on its own asks for that application; a thing, for its own
         turn.s.misunderstood = 0
         return
-    if name.startswith(THING_PREFIX) and name[len(THING_PREFIX) :] in turn.e.catalog.things:
+    if reading.act == "apply" and thing is not None:
         ambiguous = result.get("ambiguous")
         if ambiguous and all(x.startswith(THING_PREFIX) for x in ambiguous):
             offer_things(turn, [x[len(THING_PREFIX) :] for x in ambiguous])
         else:
-            await start_thing(turn, name[len(THING_PREFIX) :])
+            await start_thing(turn, thing)
         turn.s.misunderstood = 0
         return
-    if name in ASK_INTENTS:
-        guide.answer_question(turn, name)
+    if reading.act in ASK_INTENTS:
         turn.s.misunderstood = 0
+        busy = turn.s.draft is not None and turn.s.draft.started
+        if thing is not None and thing != turn.s.current and not busy:
+            # “孩子上户口要带啥”: that guide's answer, and the thing in focus for “那要多久”
+            focus(turn, thing)
+            guide.answer_question(turn, reading.act)
+            guide.ask_start(turn)
+            return
+        # about the thing in focus, or (in the middle of a form) about another: answered, the form goes on
+        guide.answer_question(turn, reading.act, thing)
         await turn.ask_next(repeat=True, back=True)
         return
     simple = {"greet": tx.GREET_BACK, "thanks": tx.THANKS, "goodbye": tx.GOODBYE}
@@ -47,10 +57,9 @@ async def understand(turn: Turn) -> None:
         else:
             turn.ended = True
         return
-    commands = {"human_handoff": "handoff", "complaint": "complaint", "check_progress": "progress",
-                "elderly_mode": "elderly_on", "cancel": "cancel"}  # fmt: skip
-    if name in commands:
-        await turn.go.command(turn, commands[name])
+    commands = {"human": "handoff", "complaint": "complaint", "elderly_mode": "elderly_on", "cancel": "cancel"}
+    if reading.act in commands:
+        await turn.go.command(turn, commands[reading.act])
         return
     candidates = [
         r["name"][len(THING_PREFIX) :]
@@ -99,6 +108,15 @@ async def answer_pick(turn: Turn, a: st.PickThing) -> bool:
         return True
     await start_thing(turn, choice)
     return True
+
+
+def focus(turn: Turn, thing_id: str) -> None:
+    """The one-thing a question was about, in focus (its draft kept, or begun, not started)."""
+    t = turn.e.catalog.things[thing_id]
+    if thing_id not in turn.s.drafts:
+        turn.events += [f"identified:{thing_id}"]
+    turn.s.drafts.setdefault(thing_id, Draft(thing=thing_id, catalog_version=t.version))
+    turn.s.current = thing_id
 
 
 async def start_thing(turn: Turn, thing_id: str) -> None:

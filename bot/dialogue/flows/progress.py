@@ -19,6 +19,14 @@ async def show(turn: Turn) -> None:
         turn.say.text(tx.PROGRESS_NONE)
         return
     lines = [tx.PROGRESS_TITLE]
+    named = (await turn.reading()).thing if number is None else None
+    if named is not None:  # “新生儿落户审批完了吗”: that application, when there is one
+        mine = [a for a in apps if a["thing"] == named]
+        thing = turn.e.catalog.get(named)
+        if mine:
+            apps = mine
+        elif thing is not None:
+            lines = [tx.PROGRESS_NONE_FOR.format(name=thing.name)]
     for app in apps:
         thing = turn.e.catalog.get(app["thing"])
         lines.append(tx.PROGRESS_APPLICATION.format(name=thing.name if thing else app["thing"],

@@ -1,0 +1,92 @@
+"""What a parse means for the dialogue: the act (what the person wants to do) and the one-thing(s)
+it concerns, each with a confidence, whichever back end parsed it.
+
+Acts: apply (wants to do a one-thing), ask_materials, ask_duration, ask_fee, ask_location,
+ask_online, ask_conditions (questions about one), progress, complaint, human, cancel, greet,
+thanks, goodbye, out_of_scope, affirm, deny, elderly_mode, unclear."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.nlu.cues import asked_act
+
+THING = "thing_"
+# intents of the training data that are acts under another name
+_ACTS = {"check_progress": "progress", "human_handoff": "human", "nlu_fallback": "unclear"}
+
+
+@dataclass(frozen=True)
+class Reading:
+    act: str
+    act_confidence: float
+    things: list[tuple[str, float]] = field(default_factory=list)  # best first
+
+    @property
+    def thing(self) -> str | None:
+        return self.things[0][0] if self.things else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "act": {"name": self.act, "confidence": round(self.act_confidence, 4)},
+            "things": [{"id": t, "confidence": round(c, 4)} for t, c in self.things],
+        }
+
+
+def from_intent(result: dict[str, Any]) -> Reading:
+    """The reading a single intent label gives: a thing's intent is applying for it."""
+    intent = result["intent"]
+    name, confidence = str(intent["name"]), float(intent["confidence"])
+    if name.startswith(THING):
+        return Reading("apply", confidence, [(name[len(THING) :], confidence)])
+    return Reading(_ACTS.get(name, name), confidence)
+
+
+NAMES_NOTHING = ("out_of_scope", "greet", "thanks", "goodbye")  # acts about no one-thing, whatever words
+THING_SURE = 0.45
+LEXICON_OVER = 0.6  # below this, the catalog's words may name the thing instead  # a thing the thing classifier names this surely is taken as named
+NONE = "none"
+
+
+def read(result: dict[str, Any], named_in: Any = None) -> Reading:
+    """The act and the one-thing(s) of a parse, from either back end: a thing's intent (``thing_x``),
+    a multi-intent (``ask_fee+thing_x``, Rasa's), the embedded engine's thing ranking, and the
+    catalog's own words (``named_in(text)`` → [(id, weight)], which needs no retraining)."""
+    intent = result["intent"]
+    name, confidence = str(intent["name"]), float(intent["confidence"])
+    parts = name.split("+")
+    act_part = parts[0]
+    things: dict[str, float] = {}
+    for p in parts:
+        if p.startswith(THING):
+            things[p[len(THING) :]] = confidence
+    act = "apply" if act_part.startswith(THING) else _ACTS.get(act_part, act_part)
+    acts = result.get("act_ranking")
+    if acts:  # the embedded engine's act classifier (Rasa's multi-intent says it in its name)
+        act, confidence = _ACTS.get(acts[0]["name"], acts[0]["name"]), float(acts[0]["confidence"])
+    if act in ("apply", "unclear"):  # the thing's words outweighed what is asked of it
+        act = asked_act(str(result.get("text", ""))) or act
+    ranking = result.get("thing_ranking") or []
+    top = ranking[0] if ranking else None
+    if not things and top is not None and top["name"] != NONE and top["confidence"] >= THING_SURE:
+        things[top["name"]] = float(top["confidence"])
+    if named_in is not None and max(things.values(), default=0.0) < LEXICON_OVER:
+        # the classifier named nothing it is sure of: the catalog's own words (typos forgiven) decide
+        for thing_id, weight in named_in(str(result.get("text", ""))):
+            things[thing_id] = max(things.get(thing_id, 0.0), weight)
+    if act in NAMES_NOTHING:
+        things = {}
+    ordered = sorted(things.items(), key=lambda kv: -kv[1])
+    return Reading(act, confidence, ordered)
+
+
+def right(intent: str, reading: Reading) -> bool:
+    """Whether a reading gets an example labelled with one intent right: a one-thing's example when
+    it names that one-thing (whatever is asked of it: “孩子出生证明在哪开” is about the newborn),
+    out of scope when it is out of scope or unclear, any other when the act is the intent's."""
+    if intent.startswith(THING):
+        return reading.thing == intent[len(THING) :]
+    if intent == "out_of_scope":
+        return reading.act in ("out_of_scope", "unclear")
+    return reading.act == _ACTS.get(intent, intent)
