@@ -37,6 +37,11 @@ class MemoryApplications:
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     async def submit(self, session: Session, thing: OneThing, draft: Draft) -> str:
+        from bot.dialogue import form
+
+        wrong = form.problems(thing, draft)
+        if wrong:  # as the real repository refuses it
+            raise ValueError(wrong)
         n = next(self._ids)
         self.submitted.append({
             "id": f"A{n}", "user": session.user, "thing": thing.id, "number": f"SB2026120500{n:04d}",

@@ -7,6 +7,8 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from bot.dialogue.messages import ChoicesReply, FieldPrompt
 from bot.dialogue.scripted import Citizen
 from bot.texts import standard
@@ -219,3 +221,51 @@ async def test_progress_about_a_thing_shows_that_application() -> None:
     assert "没有查到您办理“新生儿出生”的申请" in said and applications.submitted[0]["number"] in said, c.dump()
     said = "\n".join(r.text for r in await c.say("狗证办到哪了"))
     assert applications.submitted[0]["number"] in said and "没有查到" not in said, c.dump()
+
+
+@pytest.mark.parametrize(
+    ("options", "said", "meant"),
+    [
+        (["母亲", "父亲"], "我是他爸", "父亲"),
+        (["母亲", "父亲", "其他法定监护人"], "我是孩子妈妈", "母亲"),
+        (["母亲", "父亲", "其他法定监护人"], "我是他姥姥", "其他法定监护人"),
+        (["随父亲", "随母亲"], "随爸爸", "随父亲"),
+        (["首次申领", "丢失补领", "损坏换领"], "第一次办", "首次申领"),
+        (["未婚", "已婚", "离异或丧偶"], "没结过婚", "未婚"),
+        (["自有住房", "租住房屋"], "租的房子", "租住房屋"),
+        (["母亲", "父亲"], "不是他爸", None),  # denied: asked again, with the options
+    ],
+)
+def test_options_in_the_persons_own_words(options: list[str], said: str, meant: str | None) -> None:
+    from bot.dialogue.fields import pick_option
+
+    assert pick_option(said, options) == meant
+
+
+@pytest.mark.parametrize(
+    ("question", "said", "yes"),
+    [
+        ("企业没有欠别人的钱（或者已经全部还清）吗？", "没有 都还清了", True),
+        ("您目前没有在停止执业处罚期间，对吗？", "没有", True),
+        ("您目前没有在停止执业处罚期间，对吗？", "有", False),
+        ("您目前没有在停止执业处罚期间，对吗？", "不对", False),
+        ("孩子是在辽宁省内的医院出生的吗？", "没有", False),
+    ],
+)
+def test_a_no_to_a_negatively_worded_condition_agrees_with_it(question: str, said: str, yes: bool) -> None:
+    from bot.dialogue.fields import yes_to
+
+    assert yes_to(question, said) is yes
+
+
+async def test_a_question_in_the_middle_of_a_choice_is_answered_not_refused() -> None:
+    engine = memory_engine()
+    c = Citizen(engine, "mem:choice-question")
+    thing = catalog().things["residence_permit"]
+    replies = await c.say(thing.name)
+    for _ in range(20):
+        if isinstance(replies[-1], FieldPrompt) and replies[-1].options:
+            break
+        replies = await c.say(c.answer_for(replies, thing) or "")
+    said = "\n".join(r.text for r in await c.say("这个要钱不"))
+    assert "收费" in said and "请从这几项中选一个" not in said, c.dump()

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from bot.catalog.models import FieldType, FormField
+from bot.dialogue.options import meant
 from bot.nlu.entities import chinese_number, extract
 from bot.nlu.normalize import normalize
 from bot.validators import id_card_problem, mobile_problem, uscc_problem
@@ -50,6 +51,24 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+_NEGATED_QUESTION = re.compile(r"没有|没在|没欠|未|不在|不是在|无")  # “…没有欠别人的钱吗？”
+_ECHOES_NO = ("没有", "没", "未", "无", "不欠", "不在")
+_ECHOES_YES = ("有", "欠", "在")
+
+
+def yes_to(question: str, text: str) -> bool | None:
+    """A yes or no to ``question``, read against its wording: to “您没有在处罚期间，对吗？” or
+    “企业没有欠债吗？”, “没有” agrees (yes, the condition holds) and “有” disagrees."""
+    said = yes_no(text)
+    t = normalize(text).strip()
+    if _NEGATED_QUESTION.search(question) and not t.startswith(("不是", "不对", "对", "是")):
+        if t.startswith(_ECHOES_NO):
+            return True
+        if t.startswith(_ECHOES_YES):
+            return False
+    return said
+
+
 def pick_option(text: str, options: list[str]) -> str | None:
     """An option by its number, its text, or a text containing it (or contained in it)."""
     t = normalize(text).strip().rstrip("。！!.")
@@ -66,7 +85,7 @@ def pick_option(text: str, options: list[str]) -> str | None:
     inside = [o for o, n in forms.items() if n in t and not _negated(t, n)]
     if len(inside) == 1:
         return inside[0]
-    return None
+    return meant(t, options)  # in the person's own words (“我是他爸”, “租的房子”)
 
 
 def _negated(text: str, option: str) -> bool:

@@ -20,6 +20,7 @@ from bot.dialogue.say import Say
 from bot.dialogue.session import Draft, Session
 from bot.dialogue.states import Awaiting
 from bot.masking import mask_value
+from bot.nlu.cues import asked_act
 from bot.nlu.understanding import Reading, read
 
 THING_PREFIX = "thing_"
@@ -128,6 +129,9 @@ class Turn:
 
     async def is_question(self) -> bool:
         """A question about the one-thing (“要带啥材料？”) rather than an answer."""
+        cue = asked_act(self.text)
+        if cue in ASK_INTENTS:
+            return True  # “这个要钱不”, “在哪办”: the words say it is asked
         if not any(w in self.text for w in QUESTION_MARKS):
             return False
         reading = await self.reading()

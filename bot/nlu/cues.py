@@ -19,7 +19,7 @@ CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("complaint", re.compile(r"投诉|举报|反映个?问题|踢皮球|刁难|态度太?差|不像话|坑人|太慢了|磨叽|没人管|大呼小叫")),
-    ("ask_fee", re.compile(r"多少钱|收费|收钱|花钱|交钱|费用|免费|交多少|多少税|税费|交税|便宜")),
+    ("ask_fee", re.compile(r"多少钱|收费|收钱|要钱|花钱|交钱|费用|免费|交多少|多少税|税费|交税|便宜")),
     ("ask_duration", re.compile(r"多久|多长时间|几天|多少天|几个工作日|啥时候能|什么时候能|多快|当天能")),
     (
         "ask_location",

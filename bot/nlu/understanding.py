@@ -43,6 +43,7 @@ def from_intent(result: dict[str, Any]) -> Reading:
     return Reading(_ACTS.get(name, name), confidence)
 
 
+CUE_OVER = ("apply", "unclear", "affirm", "deny", "out_of_scope")  # acts the words of a question overrule
 NAMES_NOTHING = ("out_of_scope", "greet", "thanks", "goodbye")  # acts about no one-thing, whatever words
 THING_SURE = 0.45
 LEXICON_OVER = 0.6  # below this, the catalog's words may name the thing instead  # a thing the thing classifier names this surely is taken as named
@@ -65,7 +66,7 @@ def read(result: dict[str, Any], named_in: Any = None) -> Reading:
     acts = result.get("act_ranking")
     if acts:  # the embedded engine's act classifier (Rasa's multi-intent says it in its name)
         act, confidence = _ACTS.get(acts[0]["name"], acts[0]["name"]), float(acts[0]["confidence"])
-    if act in ("apply", "unclear"):  # the thing's words outweighed what is asked of it
+    if act in CUE_OVER:  # the thing's words (or a closing 不/吗) outweighed what is asked
         act = asked_act(str(result.get("text", ""))) or act
     ranking = result.get("thing_ranking") or []
     top = ranking[0] if ranking else None

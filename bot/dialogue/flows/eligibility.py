@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.catalog import OneThing
 from bot.dialogue import form as plan
 from bot.dialogue import states as st
-from bot.dialogue.fields import yes_no
+from bot.dialogue.fields import yes_to
 from bot.dialogue.flows.base import NEXT, Flow
 from bot.dialogue.session import Draft
 from bot.dialogue.turn import Turn
@@ -36,13 +36,13 @@ async def answer(turn: Turn, a: st.Eligibility) -> bool:
     t, d = turn.thing(), turn.s.draft
     assert t is not None and d is not None
     picked = turn.option(a)
-    said = (picked == "yes") if picked else yes_no(turn.text)
-    if said is None:
-        return False
     e = next((x for x in t.eligibility if x.id == a.ref), None)
     if e is None:  # the catalog changed under a waiting session
         await turn.ask_next()
         return True
+    said = (picked == "yes") if picked else yes_to(e.question, turn.text)
+    if said is None:
+        return False
     d.eligibility[e.id] = said
     if not said:
         gated = e.items or [i.key for i in t.items]

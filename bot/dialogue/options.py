@@ -1,0 +1,73 @@
+"""Options in the person's own words: “我是他爸” is 父亲, “租的房子” is 租住房屋, “没办过” is 首次申领.
+For each option, its ways of being said: the option itself with a word of it replaced by what
+people say instead (so “随父亲” is also “随爸爸”, “跟他爸”), and a few whole answers meaning it.
+Everyday words, not the catalog's: one table for every guide."""
+
+from __future__ import annotations
+
+# a word in an option → what people say for it
+SAID_AS: dict[str, tuple[str, ...]] = {
+    "父亲": ("他爸", "孩子他爸", "孩子他爹", "爸爸", "老爸", "爹", "爸"),
+    "母亲": ("他妈", "孩子他妈", "孩子妈", "妈妈", "老妈", "娘", "妈"),
+    "配偶": ("老伴儿", "老伴", "老公", "媳妇儿", "媳妇", "爱人", "丈夫", "妻子", "老婆", "对象", "老头子", "老太太"),
+    "子女": ("儿子", "闺女", "女儿", "孩子", "姑娘"),
+    "兄弟姐妹": ("哥哥", "弟弟", "姐姐", "妹妹", "兄弟", "姐妹"),
+    "其他法定监护人": ("爷爷", "奶奶", "姥姥", "姥爷", "外公", "外婆", "监护人"),
+    "其他亲属": ("亲戚", "侄子", "外甥", "孙子", "孙女"),
+    "租住房屋": ("租的房子", "租房子", "租的", "租房", "租着"),
+    "租赁房屋": ("租的房子", "租房子", "租的", "租房", "租着"),
+    "自有住房": ("自己的房子", "自己家的房", "自己买的房", "买的房", "自己的房", "自家房"),
+    "自有房产": ("自己的房子", "自己家的房", "自己买的房", "买的房", "自己的房", "自家房"),
+    "本人房产": ("自己的房子", "自己买的房", "我自己的房"),
+    "首次申领": ("第一次办", "头一回", "头一次", "第一次", "没办过", "新办"),
+    "首次执业": ("第一次", "头一回", "新申请"),
+    "丢失补领": ("丢了", "找不着了", "弄丢了", "补办"),
+    "损坏换领": ("坏了", "烂了", "看不清了", "破了"),
+    "未婚": ("没结过婚", "没结婚", "还没结婚", "单身", "没成家"),
+    "已婚": ("结婚了", "结过婚", "成家了", "领证了"),
+    "离婚": ("离了", "离婚了"),
+    "丧偶": ("老伴走了", "老伴没了", "老伴去世了"),
+    "离异或丧偶": ("离了", "离婚了", "老伴走了", "老伴没了"),
+    "解散": ("不干了", "不开了", "不想干了", "关门了", "黄了", "歇业"),
+    "正常死亡": ("病故", "病逝", "病死", "在医院走的", "在家走的", "老死", "寿终正寝"),
+    "男": ("男孩", "儿子", "小子", "男的"),
+    "女": ("女孩", "闺女", "丫头", "女的"),
+}
+
+
+def ways_of_saying(option: str) -> list[str]:
+    """The option, and each way of saying it (longest first, so “孩子他爸” is tried before “爸”)."""
+    ways = {option}
+    for word, said in SAID_AS.items():
+        if word in option:
+            ways |= {option.replace(word, s) for s in said}
+            if option == word:
+                ways |= set(said)
+    return sorted(ways, key=len, reverse=True)
+
+
+def meant(text: str, options: list[str]) -> str | None:
+    """The one option the text says in other words, or None (none, or two as likely). Longer ways
+    are read first, and what they cover is not read again: in “不是他爸”, “爸” is denied too."""
+    ways = sorted(((w, o) for o in options for w in ways_of_saying(o)), key=lambda p: -len(p[0]))
+    rest = text
+    said: dict[str, int] = {}
+    for way, option in ways:
+        at = rest.find(way)
+        if at < 0:
+            continue
+        if not _negated(rest, way):
+            said[option] = max(said.get(option, 0), len(way))
+        rest = rest[:at] + "\x00" * len(way) + rest[at + len(way) :]
+    if not said:
+        return None
+    ranked = sorted(said.items(), key=lambda kv: -kv[1])
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None  # as likely one as the other: asked again, with the options
+    return ranked[0][0]
+
+
+def _negated(text: str, word: str) -> bool:
+    """“不是他爸”, “没租”: the word said, and denied."""
+    before = text[: text.find(word)]
+    return not word.startswith(("不", "没")) and before.endswith(("不", "没", "别", "非", "不是", "没有"))
