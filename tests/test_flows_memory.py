@@ -269,3 +269,13 @@ async def test_a_question_in_the_middle_of_a_choice_is_answered_not_refused() ->
         replies = await c.say(c.answer_for(replies, thing) or "")
     said = "\n".join(r.text for r in await c.say("这个要钱不"))
     assert "收费" in said and "请从这几项中选一个" not in said, c.dump()
+
+
+async def test_thanks_on_the_way_out_ends_and_the_example_fits_the_conversation() -> None:
+    engine = memory_engine()
+    c = Citizen(engine, "mem:leaving")
+    await c.say("老伴走了，后事要办啥手续")
+    said = "\n".join(r.text for r in await c.say("啊啊啊啊"))
+    assert "上户口" not in said  # not to someone whose spouse just died
+    result = await engine.turn(c.inbound("谢谢啊 再见"))
+    assert result.ended and result.replies[0].text == standard.GOODBYE

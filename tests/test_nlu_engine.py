@@ -71,3 +71,20 @@ def test_an_intent_with_too_few_examples_is_refused_clearly() -> None:
     data.examples.append(parse_example("只有一条", "thing_dog_license"))
     with pytest.raises(ValueError, match="thing_dog_license"):
         EmbeddedNLU.train(data)
+
+
+def test_a_small_set_of_intents_trains_without_the_act_and_thing_classifiers() -> None:
+    """An admin may train a few intents (one one-thing and a couple of others): the thing classifier
+    would have two classes, which its scorer cannot take; the intent alone then says it all."""
+    from bot.nlu.data import TrainingData, parse_example
+    from bot.nlu.engine import EmbeddedNLU
+    from bot.nlu.understanding import read
+
+    examples = [parse_example(t, i) for i, texts in {
+        "thing_newborn": ["孩子出生了怎么上户口", "新生儿落户", "宝宝出生证怎么办"],
+        "greet": ["你好", "您好", "在吗"],
+        "thanks": ["谢谢", "多谢", "谢了"],
+    }.items() for t in texts]  # fmt: skip
+    nlu = EmbeddedNLU.train(TrainingData(examples=examples))
+    reading = read(nlu.parse("孩子出生了户口咋上"))
+    assert reading.act == "apply" and reading.thing == "newborn"

@@ -42,6 +42,9 @@ CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+LEAVING = re.compile(r"再见|拜拜|回见|没事了|不打扰了|先这样吧")  # “谢谢啊 再见”: thanks, and leaving
+
+
 def asked_act(text: str) -> str | None:
     """The act the message's own words say, if any."""
     for act, cue in CUES:

@@ -80,10 +80,14 @@ class EmbeddedNLU:
         tokenizer = Tokenizer(userdict)
         intents = [e.intent for e in data.examples]
         classifier = IntentClassifier(tokenizer, config.classifier).fit(texts, intents)
+        # the act and thing classifiers need three classes or more (the scorer is one-vs-rest): a small
+        # set of intents an admin trains may have fewer, and then the intent alone says it
         named = [thing_of(e) for e in data.examples]
-        things = IntentClassifier(tokenizer, config.classifier).fit(texts, named) if len(set(named)) > 1 else None
         wanted = [APPLY if i.startswith(THING) else i for i in intents]
-        acts = IntentClassifier(tokenizer, config.classifier).fit(texts, wanted) if things is not None else None
+        things = acts = None
+        if len(set(named)) > 2 and len(set(wanted)) > 2:
+            things = IntentClassifier(tokenizer, config.classifier).fit(texts, named)
+            acts = IntentClassifier(tokenizer, config.classifier).fit(texts, wanted)
         return cls(classifier, Places.from_data(data.lookups, data.synonyms), config, things, acts)
 
     @classmethod

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from bot.nlu.engine import FALLBACK, EmbeddedNLU
 
+OUT_OF_SCOPE = "out_of_scope"
+
 log = logging.getLogger(__name__)
 
 
@@ -73,7 +75,8 @@ class NluService:
                 log.warning("Rasa unavailable, the embedded engine answers: %s", exc)
         if result is None:
             result = mark_ambiguity(self.embedded.parse(text), threshold)
-        if result["intent"]["name"] == FALLBACK and self.on_fallback is not None:
+        if result["intent"]["name"] in (FALLBACK, OUT_OF_SCOPE) and self.on_fallback is not None:
+            # the admins' 待标注 inbox: what was not understood, and what was outside what we do
             try:
                 await self.on_fallback(channel, text)
             except Exception:  # recording must never cost the citizen an answer

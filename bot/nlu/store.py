@@ -152,8 +152,10 @@ class NluStore:
     # ---- fallbacks: the inbox of utterances to label ----------------------
 
     async def record_fallback(self, channel: str, masked_text: str) -> None:
+        # what no database can store (a lone surrogate from a broken client) is replaced, not lost
+        text = masked_text[:500].encode("utf-8", "replace").decode("utf-8")
         async with self.engine.begin() as conn:
-            await conn.execute(insert(nlu_fallbacks).values(channel=channel[:32], text=masked_text[:500]))
+            await conn.execute(insert(nlu_fallbacks).values(channel=channel[:32], text=text))
 
     async def record_correction(
         self, channel: str, masked_text: str, intent: str, actor: str, handover: str

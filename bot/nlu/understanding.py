@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.nlu.cues import asked_act
+from bot.nlu.cues import LEAVING, asked_act
 
 THING = "thing_"
 # intents of the training data that are acts under another name
@@ -76,6 +76,8 @@ def read(result: dict[str, Any], named_in: Any = None) -> Reading:
         # the classifier named nothing it is sure of: the catalog's own words (typos forgiven) decide
         for thing_id, weight in named_in(str(result.get("text", ""))):
             things[thing_id] = max(things.get(thing_id, 0.0), weight)
+    if act in ("thanks", "greet") and LEAVING.search(str(result.get("text", ""))):
+        act = "goodbye"  # “谢谢啊 再见”: the thanks said on the way out
     if act in NAMES_NOTHING:
         things = {}
     ordered = sorted(things.items(), key=lambda kv: -kv[1])

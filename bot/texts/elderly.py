@@ -17,6 +17,7 @@ READBACK = "您说的是：{value}，对吗？"
 READBACK_OPTIONS = {"yes": "对", "no": "不对，重说"}
 START_OPTIONS = {"start": "开始办理", "materials": "再听一遍材料", "other": "换一件事"}
 NOT_UNDERSTOOD = "不好意思，没听明白。请再说一次您要办什么事。"
+NOT_UNDERSTOOD_ABOUT = "不好意思，没听明白。请再说一次，比如“{name}要带啥”。"
 ELDERLY_ON = "好的，已换成长辈模式，字少一些，一次只问一件事。"
 GUIDE_SHORT = "办“{name}”要准备的："
 GUIDE_SHORT_LINE = "{n}. {name}"

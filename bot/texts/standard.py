@@ -69,6 +69,7 @@ WELCOME = "您好，我是辽宁“一件事一次办”助手。请说说您要
 CHOICE_LINE = "{n}. {label}"
 CHOICE_HINT = "请回复序号。"
 NOT_UNDERSTOOD = "抱歉，我没太明白您的意思。能换个说法再说一次吗？比如“我要给孩子上户口”。"
+NOT_UNDERSTOOD_ABOUT = "抱歉，我没太明白您的意思。能换个说法再说一次吗？比如“{name}要带啥材料”。"
 NOT_UNDERSTOOD_AGAIN = "抱歉，还是没能明白。您可以选择："
 HELP_CONTINUE = "继续刚才的"
 HELP_OPTIONS = {"list": "看看能办哪些事", "human": "转人工客服", "ask": "留言，请工作人员答复", "restart": "重新开始"}

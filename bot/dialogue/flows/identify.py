@@ -49,10 +49,10 @@ async def understand(turn: Turn) -> None:
         await turn.ask_next(repeat=True, back=True)
         return
     simple = {"greet": tx.GREET_BACK, "thanks": tx.THANKS, "goodbye": tx.GOODBYE}
-    if name in simple:
-        turn.say.text(simple[name])
+    if reading.act in simple:
+        turn.say.text(simple[reading.act])
         turn.s.misunderstood = 0
-        if name != "goodbye":
+        if reading.act != "goodbye":
             await turn.ask_next(repeat=True, back=True)
         else:
             turn.ended = True
@@ -72,7 +72,8 @@ async def understand(turn: Turn) -> None:
     elif candidates and turn.s.awaiting is None:
         offer_things(turn, candidates)
     else:
-        turn.say.text(tx.NOT_UNDERSTOOD)
+        focused = turn.thing()  # the example fits the conversation: not 上户口 to someone burying a parent
+        turn.say.text(tx.NOT_UNDERSTOOD_ABOUT.format(name=focused.name) if focused else tx.NOT_UNDERSTOOD)
         await turn.ask_next(repeat=True, back=True)
 
 
