@@ -37,7 +37,6 @@ How a prompt sounds (judgement calls, for elderly callers on a phone line):
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -57,6 +56,7 @@ from bot.texts import staff, texts_for, voice
 from bot.validators import id_card_birth_date, id_card_problem
 from handlers.auth import NulInText, error, loads, read_limited
 from handlers.keys import SERVICES
+from handlers.once import AnsweredOnce
 from handlers.services import Services
 from integrations.hotline import SIGNATURE_HEADER, BadCallback, verify_signature
 
@@ -70,7 +70,6 @@ REPROMPTS = 2  # silences / no-matches in a row answered with the question again
 ELDER_AGE = 65
 CALL_TTL = 3600  # seconds the per-call state outlives the call's last turn
 TURN_KEPT_SECONDS = 600  # a turn's answer is kept twice as long as its signature stays fresh
-PENDING = "…pending"
 SAID_HANDOFF = "0"  # what “人工” is passed on as: key 0, the engine's voice handoff
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -545,9 +544,9 @@ async def ivr_turn(request: web.Request) -> web.StreamResponse:
     # a signed turn is good for one step of the call: the same request again (a replay, or the
     # platform resending after a lost answer) gets the first answer and does not run a second time
     seen = _turn_key(turn, request.headers.get(SIGNATURE_HEADER, ""))
-    vault = services.settings.vault()
-    if not await services.redis.set(seen, PENDING, nx=True, ex=TURN_KEPT_SECONDS):
-        first = await _first_answer(services, seen)
+    once = AnsweredOnce(services.redis, services.settings.vault(), TURN_KEPT_SECONDS)
+    if not await once.claim(seen):
+        first = await once.first(seen, wait_seconds=3.0)
         if first is None:
             return error(409, "duplicate", "this turn is being answered already")
         return web.json_response(first, dumps=partial(json.dumps, ensure_ascii=False))
@@ -556,7 +555,7 @@ async def ivr_turn(request: web.Request) -> web.StreamResponse:
     except Exception:  # the caller hears an agent, not a dead line
         log.exception("IVR turn of call %s failed: transferring", turn.call_id)
         answer = _trouble(turn)
-    await services.redis.set(seen, vault.encrypt(json.dumps(answer, ensure_ascii=False)), ex=TURN_KEPT_SECONDS)
+    await once.keep(seen, answer)
     log.info("IVR call %s: %s → %s", turn.call_id, turn.event or ("keys" if turn.dtmf else "speech"), answer["action"])
     return web.json_response(answer, dumps=partial(json.dumps, ensure_ascii=False))
 
@@ -566,19 +565,6 @@ def _turn_key(turn: TurnIn, signature: str) -> str:
     its signature, which covers the body and the second it was signed."""
     which = f"{turn.call_id}#{turn.turn}" if turn.turn is not None else signature
     return f"ivr:turn:{hashlib.sha256(which.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}"
-
-
-async def _first_answer(services: Services, key: str, wait_seconds: float = 3.0) -> dict[str, Any] | None:
-    """The answer given to the first copy of a turn (waiting a moment while it is still being made)."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + wait_seconds
-    while loop.time() < until:
-        stored = await services.redis.get(key)
-        if stored is not None and stored != PENDING:
-            answer: dict[str, Any] = json.loads(services.settings.vault().decrypt(str(stored)))
-            return answer
-        await asyncio.sleep(0.05)
-    return None
 
 
 def setup(app: web.Application) -> None:

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import json
 import logging
 import time
 from typing import Any
@@ -42,6 +41,7 @@ from bot.people.ref import WECHAT, UserRef
 from bot.texts import standard as tx
 from handlers.auth import read_limited
 from handlers.keys import SERVICES
+from handlers.once import AnsweredOnce
 from handlers.outages import is_outage, which
 from handlers.services import Services
 from integrations.asr import AsrUnavailable
@@ -52,7 +52,6 @@ CHANNEL = "wechat"
 PASSIVE_LIMIT = 600  # characters in one passive text reply; longer ones are split
 MENU_COMMANDS = {"CATALOG": "办事清单", "PROGRESS": "查进度", "ELDERLY": "长辈模式", "HUMAN": "转人工"}
 SUCCESS = "success"  # WeChat's “nothing to say now”
-PENDING = "…pending"
 
 
 def _cdata_safe(text: str) -> str:
@@ -217,25 +216,17 @@ async def _nonce_fits(services: Services, nonce: str, timestamp: str, key: str) 
 async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
     """The passive reply to this message and when it was first answered, the
     same for WeChat's retries of it. Kept encrypted: replies carry personal data."""
-    redis = services.redis
-    vault = services.settings.vault()
+    once = AnsweredOnce(services.redis, services.settings.vault(), _kept_seconds(services))
     key = _dedup_key(message)
-    async with redis.pipeline(transaction=False) as pipe:  # one round trip: claim the message, note the visit
-        pipe.set(key, PENDING, nx=True, ex=_kept_seconds(services))
+    async with services.redis.pipeline(transaction=False) as pipe:  # one round trip: claim it, note the visit
+        once.stage_claim(pipe, key)
         if message.type != "event":
             stage_seen(pipe, _user(message))  # opens the 48-hour window
-        first, *_ = await pipe.execute()
-    if not first:
-        # a retry: wait for the first delivery's answer (it may be in another process)
-        loop = asyncio.get_running_loop()
-        until = loop.time() + services.settings.wechat_reply_budget_seconds
-        while loop.time() < until:
-            stored = await redis.get(key)
-            if stored is not None and stored != PENDING:
-                first = json.loads(vault.decrypt(str(stored)))
-                return str(first["text"]), int(first["at"])
-            await asyncio.sleep(0.05)
-        return SUCCESS, int(time.time())
+        claimed, *_ = await pipe.execute()
+    if not claimed:
+        # a retry: the first delivery's answer (it may be in another process)
+        first = await once.first(key, services.settings.wechat_reply_budget_seconds)
+        return (str(first["text"]), int(first["at"])) if first else (SUCCESS, int(time.time()))
     try:
         await _note_following(services, message)
         inbound = _inbound(message)
@@ -243,12 +234,11 @@ async def _reply_text(services: Services, message: Any) -> tuple[str, int]:
     except Exception:
         # not answered: a retry of this message must run it afresh, not wait for an answer that never comes
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(redis.delete(key), 0.5)
+            await asyncio.wait_for(once.release(key), 0.5)
         raise
     answered_at = int(time.time())
-    stored = vault.encrypt(json.dumps({"text": answer, "at": answered_at}, ensure_ascii=False))
     try:
-        await redis.set(key, stored, ex=_kept_seconds(services))
+        await once.keep(key, {"text": answer, "at": answered_at})
     except Exception as exc:
         if not is_outage(exc):
             raise

@@ -8,6 +8,7 @@ each other's answers, so the flows stay a tree of imports, not a web."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 from bot.catalog import OneThing
@@ -22,6 +23,7 @@ from bot.dialogue.states import Awaiting
 from bot.masking import mask_value
 from bot.nlu.cues import asked_act
 from bot.nlu.understanding import Reading, read
+from bot.validators import mobile_problem
 
 THING_PREFIX = "thing_"
 FALLBACK_INTENT = "nlu_fallback"  # Rasa's FallbackClassifier's name, which the embedded engine uses too
@@ -147,6 +149,11 @@ class Turn:
         result = await self.nlu()
         name, confidence = result["intent"]["name"], result["intent"]["confidence"]
         return name.startswith(THING_PREFIX) and name[len(THING_PREFIX) :] != self.s.current and confidence >= 0.7
+
+    def mobile(self) -> str | None:
+        """The message as a mobile number (spaces and dashes as people type them); None if it is not one."""
+        digits = re.sub(r"\D", "", self.text)
+        return digits if mobile_problem(digits) is None else None
 
     # ---- who the person is, as far as the conversation knows ------------------------------
 

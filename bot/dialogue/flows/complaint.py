@@ -11,7 +11,6 @@ from bot.dialogue import states as st
 from bot.dialogue.flows.base import Flow
 from bot.dialogue.turn import Turn
 from bot.masking import mask_text
-from bot.validators import mobile_problem
 
 flow = Flow("complaint")
 COMPLAINT_WORDS = re.compile(r"我要|我想|投诉|举报|你们|这个|[，。！!,. ]")
@@ -94,8 +93,8 @@ async def answer_name(turn: Turn, a: st.ComplaintName) -> bool:
 
 @flow.state("complaint_phone", answers="a mobile number", goes_to=("",))
 async def answer_phone(turn: Turn, a: st.ComplaintPhone) -> bool:
-    phone = re.sub(r"\D", "", turn.text)
-    if mobile_problem(phone) is not None:
+    phone = turn.mobile()
+    if phone is None:
         turn.failed = True
         turn.say.text(turn.tx.COMPLAINT_PHONE_ASK)
         return True

@@ -11,7 +11,6 @@ from bot.dialogue.flows.base import NEXT, Flow
 from bot.dialogue.session import Draft
 from bot.dialogue.turn import Turn
 from bot.handover.phone import CodeLocked
-from bot.validators import mobile_problem
 
 flow = Flow("handover")
 PHONE_CODE = re.compile(r"(办事码|验证码)?[:：\s]*(\d{6})")  # the code an agent's SMS gave
@@ -70,10 +69,10 @@ async def phone_draft(turn: Turn, code: str) -> None:
 @flow.state("phone_code_phone", answers="the mobile number the SMS went to",
             goes_to=(*NEXT, "start", ""))  # fmt: skip
 async def answer_phone(turn: Turn, a: st.PhoneCodePhone) -> bool:
-    phone = re.sub(r"\D", "", turn.text)
-    if not phone:
+    phone = turn.mobile()
+    if not re.search(r"\d", turn.text):
         return False  # no number at all: perhaps a question, or another need
-    if mobile_problem(phone) is not None:
+    if phone is None:
         turn.failed = True
         turn.say.text(turn.tx.PHONE_CODE_PHONE_AGAIN)
         return True

@@ -3,15 +3,12 @@ levels; a 差评 asks what went wrong and goes to 12345 (nobody is pressed to ra
 
 from __future__ import annotations
 
-import re
-
 from bot.appeals.region import region_of
 from bot.applications.ratings import BAD, FINISHED, LEVELS
 from bot.dialogue import states as st
 from bot.dialogue.flows.base import Flow
 from bot.dialogue.turn import Turn
 from bot.masking import mask_text
-from bot.validators import mobile_problem
 
 flow = Flow("rating")
 HANDOVER = "handover:"  # a rating's subject: an agent conversation, not an application
@@ -68,8 +65,8 @@ async def answer_comment(turn: Turn, a: st.RatingComment) -> bool:
 
 @flow.state("rating_phone", answers="a mobile number for 12345 to call back", goes_to=("",))
 async def answer_phone(turn: Turn, a: st.RatingPhone) -> bool:
-    phone = re.sub(r"\D", "", turn.text)
-    if mobile_problem(phone) is not None:
+    phone = turn.mobile()
+    if phone is None:
         turn.failed = True
         turn.say.text(turn.tx.COMPLAINT_PHONE_ASK)
         return True
