@@ -28,7 +28,7 @@ Say = Callable[[str], Awaitable[list[Reply]]]
 
 def load() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for path in sorted(FOLDER.glob("conversations_*.yaml")):
+    for path in sorted(FOLDER.glob("conversations_*.yaml")) + sorted(FOLDER.glob("batch*/conversations_*.yaml")):
         out += yaml.safe_load(path.read_text(encoding="utf-8"))
     return out
 
@@ -125,6 +125,8 @@ class Replay:
                 return None if expected in ("progress_shown", "declined") else "开始办理"
             if "submit" in payloads:
                 return "取消" if expected == "cancelled" else "确认提交"
+            if [o.label for o in last.options] == list(standard.CANCEL_OPTIONS.values()):
+                return "确定取消" if expected == "cancelled" else "不取消"
             if "self" in payloads:
                 acting = any(re.search(r"替|代|帮.{0,4}办", v) for v in facts.values())
                 return "替家人代办" if acting else "给自己办"
@@ -167,6 +169,8 @@ class Replay:
             "cancelled": "已取消" in said,
             "progress_shown": standard.PROGRESS_TITLE in said or standard.PROGRESS_NONE in said or "没有查到" in said,
             "declined": "12345" in said,
+            "complaint": "投诉" in said and "12345" in said,
+            "answered": True,  # a question answered, nothing applied for (what it must say is checked above)
         }
         return checks.get(outcome, False), outcome
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.dialogue.messages import ChoicesReply, FieldPrompt
+from bot.dialogue.messages import ChoicesReply, FieldPrompt, GuideCard
 from bot.dialogue.scripted import Citizen
 from bot.texts import standard
 from tests.memory_engine import MemoryApplications, catalog, memory_engine
@@ -142,8 +142,53 @@ async def test_review_can_cancel_and_nothing_is_submitted() -> None:
         if isinstance(replies[-1], ChoicesReply) and "submit" in [o.payload for o in replies[-1].options]:
             break
         replies = await c.say(c.answer_for(replies, thing) or "")
-    replies = await c.say(str([o.payload for o in replies[-1].options].index("cancel") + 1))  # type: ignore[union-attr]
-    assert "已取消" in replies[0].text and applications.submitted == []
+    review = replies[-1]
+    replies = await c.say(str([o.payload for o in review.options].index("cancel") + 1))  # type: ignore[union-attr]
+    asked = replies[-1]
+    assert isinstance(asked, ChoicesReply) and "会一并清除" in asked.text  # what will be lost, and a yes asked
+    assert thing.form.fields[0].label in asked.text
+    replies = await c.say("不取消")
+    assert standard.CANCEL_KEPT in replies[0].text and replies[-1].text == review.text  # back where it was
+    await c.say("取消")
+    replies = await c.say("确定取消")
+    assert "已取消" in replies[0].text and "恢复草稿" in replies[0].text and applications.submitted == []
+    replies = await c.say("恢复草稿")  # the same day: back, with what was filled
+    assert standard.RESTORED.format(name=thing.name) in replies[0].text
+    assert isinstance(replies[-1], ChoicesReply) and "submit" in [o.payload for o in replies[-1].options]
+    replies = await c.say("恢复草稿")
+    assert standard.NOTHING_TO_RESTORE in replies[0].text
+
+
+async def _dog_draft_with_a_name(user: str) -> tuple[Any, Citizen]:
+    engine = memory_engine()
+    c = Citizen(engine, user)
+    await c.say("我想给狗办证")
+    await c.say("开始办理")
+    s = await engine.sessions.load(c.user, "test")
+    s.drafts["dog_license"].answers["applicant_name"] = "王淑芬"
+    await engine.sessions.save(s)
+    return engine, c
+
+
+async def test_a_draft_cancelled_yesterday_is_not_restored() -> None:
+    engine, c = await _dog_draft_with_a_name("mem:yesterday")
+    await c.say("取消")
+    await c.say("1")
+    s = await engine.sessions.load(c.user, "test")
+    assert s.cancelled is not None and "dog_license" not in s.drafts
+    s.cancelled.on = s.cancelled.on.replace(year=s.cancelled.on.year - 1)
+    await engine.sessions.save(s)
+    replies = await c.say("恢复草稿")
+    assert standard.NOTHING_TO_RESTORE in replies[0].text
+
+
+async def test_starting_over_keeps_the_draft_for_later() -> None:
+    engine, c = await _dog_draft_with_a_name("mem:restart")
+    replies = await c.say("重新开始")
+    assert "继续办理" in "\n".join(r.text for r in replies)
+    replies = await c.say("继续办理")
+    s = await engine.sessions.load(c.user, "test")
+    assert s.drafts["dog_license"].answers["applicant_name"] == "王淑芬"
 
 
 async def test_progress_supplement_and_rating_after_submission() -> None:
@@ -279,3 +324,51 @@ async def test_thanks_on_the_way_out_ends_and_the_example_fits_the_conversation(
     assert "上户口" not in said  # not to someone whose spouse just died
     result = await engine.turn(c.inbound("谢谢啊 再见"))
     assert result.ended and result.replies[0].text == standard.GOODBYE
+
+
+async def _at_commitment(user: str) -> tuple[Any, Citizen, str]:
+    from bot.dialogue import states as st
+    from bot.dialogue.session import Draft
+
+    engine = memory_engine()
+    t = catalog().things["newborn"]
+    m = next(x for x in t.materials if x.commitment)
+    s = await engine.sessions.load(user, "test")
+    s.drafts[t.id] = Draft(thing=t.id, catalog_version=t.version, started=True)
+    s.current, s.awaiting = t.id, st.Commitment(ref=m.key)
+    await engine.sessions.save(s)
+    return engine, Citizen(engine, user), m.key
+
+
+async def test_a_commitment_is_signed_in_its_own_words_not_by_an_ok() -> None:
+    engine, c, key = await _at_commitment("mem:promise")
+    replies = await c.say("行")
+    assert standard.COMMITMENT_EXPLICIT in replies[0].text
+    assert not (await engine.sessions.load(c.user, "test")).drafts["newborn"].commitments
+    await c.say("我承诺")
+    assert key in (await engine.sessions.load(c.user, "test")).drafts["newborn"].commitments
+
+
+async def test_a_declined_commitment_can_be_taken_back_and_skipping_never_loops() -> None:
+    engine, c, key = await _at_commitment("mem:declined")
+    await c.say("不承诺")
+    replies = await c.say("跳过")
+    told = "\n".join(r.text for r in replies)
+    assert "不能跳过" in told and "回复“跳过”" not in told  # no way out that leads back here
+    await c.say("还是承诺吧")
+    d = (await engine.sessions.load(c.user, "test")).drafts["newborn"]
+    assert key in d.commitments and key not in d.declined_commitments
+
+
+async def test_two_needs_in_one_message_are_taken_up_one_after_the_other() -> None:
+    applications = MemoryApplications()
+    engine = memory_engine(applications=applications)
+    c = Citizen(engine, "mem:two-needs")
+    await c.complete(catalog().things["employee_retirement"], "下月退休了 退休手续和提取公积金能一起办吗")
+    first_turn = "\n".join(r.text for r in c.transcript[0][1])
+    assert standard.TWO_NEEDS.format(first="企业职工退休", second="公积金提取") in first_turn
+    [app] = applications.submitted
+    assert app["thing"] == "employee_retirement"
+    last = c.transcript[-1][1]
+    assert standard.NEXT_NEED.format(name="公积金提取") in "\n".join(r.text for r in last)
+    assert any(isinstance(r, GuideCard) and r.thing_id == "housing_fund_withdrawal" for r in last)

@@ -158,7 +158,7 @@ async def test_replies_carry_the_style_and_what_was_wrong(client: TestClient) ->
     body = await say("123")
     again = body["replies"][-1]
     assert again["field_id"] == "applicant_name" and body["style"] == "elderly"
-    assert again["problem"] == "姓名应为 2 到 20 个汉字（少数民族姓名可含“·”），请核对。"
+    assert again["problem"] == "姓名应为 2 到 15 个汉字（少数民族姓名可含“·”），请核对。"
     assert again["text"].startswith(again["problem"])  # text-only channels still read it first
 
 

@@ -16,7 +16,8 @@ _COMMANDS: dict[str, tuple[str, ...]] = {
     "calls_off": ("不用打电话", "别打电话", "不要打电话", "不用电话通知"),  # before calls_on, whose words these hold
     "calls_on": ("电话通知", "打电话告诉我", "打电话通知我", "给我打电话"),
     "follow_up": ("留言咨询", "我要留言", "请工作人员回复", "请工作人员答复"),
-    "handoff": ("转人工", "人工客服", "找人工", "人工服务", "要人工", "找客服", "真人", "人工"),
+    "handoff": ("转人工", "人工客服", "找人工", "人工服务", "要人工", "找客服", "真人", "人工", "转仁工", "仁工"),
+    "restore": ("恢复草稿", "找回草稿", "恢复刚才的", "撤销取消", "恢复填写"),
     "cancel": ("取消办理", "取消申请", "不办了", "取消"),
     "restart": ("重新开始", "从头开始", "从头再来", "重来"),
     "progress": ("查进度", "我的申请", "办到哪了", "进度查询", "办理进度", "查询进度"),
@@ -44,9 +45,15 @@ def command_of(text: str, elderly: bool = False) -> str | None:
         if name == "submit":
             continue
         # a command is the message, or nearly: “帮我转人工”, “我要取消办理”
-        if any(w in t for w in words) and len(t) <= max(len(w) for w in words) + 4:
+        if any(_said(w, t) for w in words) and len(t) <= max(len(w) for w in words) + 4:
             return name
     return None
+
+
+def _said(word: str, t: str) -> bool:
+    """The word said, not denied (“不取消”, “别取消” are no cancel)."""
+    at = t.find(word)
+    return at >= 0 and not (at > 0 and t[at - 1] in "不别没")
 
 
 def correction_target(text: str) -> str | None:

@@ -11,14 +11,26 @@ from typing import Any
 
 from bot.catalog.models import FieldType, FormField
 from bot.dialogue.options import meant
+from bot.nlu.cues import UNSURE as _UNSURE
 from bot.nlu.entities import chinese_number, extract
 from bot.nlu.normalize import normalize
 from bot.validators import id_card_problem, mobile_problem, uscc_problem
 
-YES_WORDS = ("是", "对", "有", "已", "嗯", "好", "要", "同意", "可以", "行", "确认", "yes", "ok")
-NO_WORDS = ("不是", "不对", "没有", "没", "否", "不", "无", "未", "no")
+YES_WORDS = ("是", "对", "有", "已", "嗯", "好", "要", "同意", "可以", "行", "确认", "yes", "ok",
+             "那必须", "必须", "肯定", "当然", "可不", "昂", "嗯呐", "没错")  # fmt: skip
+NO_WORDS = ("不是", "不对", "没有", "没", "否", "无", "未", "木有", "no")
+# “不” says no when it denies being, having or wanting (“不用”, “不符合”); “不变”, “不清楚” do not
+_NO_BU = ("不用", "不要", "不需要", "不行", "不会", "不能", "不够", "不符合", "不具备", "不在", "不欠", "不想",
+          "不打算", "不办", "不同意", "不愿意", "不了", "不啦")  # fmt: skip
 _YES_EXACT = ("没问题", "没错", "没毛病", "不错")
-_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,20}$")
+# not sure: neither yes nor no (“好像交过又好像没有”, “不知道有没有公积金”): asked again, not guessed
+_ADVERBS = re.compile(r"^(?:已经|早就|早都|早|都|也|还|就|刚)")
+_DONE = re.compile(r"(?:了|过|完了|好了|过了|完|上了|过去|过来)$")
+_NAME = re.compile(r"^[\u4e00-\u9fff]+(?:·[\u4e00-\u9fff]+)*$")  # 阿依古丽·买买提: a dot between parts
+NAME_LENGTH = (2, 15)  # characters of a name, its dots not counted
+# what is said instead of a name (“不知道”, “还没起名呢”, “这个要花钱不”): words and characters no
+# name holds — particles, question words, denials
+_NOT_A_NAME = re.compile(r"[吗呢吧啊呀哦嗯么啥咋谁哪没给办的了我你他她俺个？?！!，,、]")
 _NAME_PREFIX = re.compile(r"^(?:我叫|我是|叫|姓名是?|名字是?|他叫|她叫|孩子叫|就叫)[:：]?")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _ATTACHMENT_TEXT = re.compile(r"\.(?:jpe?g|png|pdf|heic)$|^(?:已上传|上传了|\[图片\])", re.IGNORECASE)
@@ -36,18 +48,36 @@ class Parsed:
         return self.problem is None
 
 
-def yes_no(text: str) -> bool | None:
+def yes_no(text: str, question: str = "") -> bool | None:
+    """A yes or no in the person's words: “对头”, “木有”, and, to a question whose words it echoes,
+    “领了” (yes) or “还没迁” (no). None when unsure or not an answer."""
     t = normalize(text).strip().lower().rstrip("。！!.，, ")
-    if not t:
+    if not t or _UNSURE.search(t):
         return None
     if t in _YES_EXACT or t == "1":
         return True
     if t in ("2",):
         return False
-    if any(t.startswith(w) for w in NO_WORDS):
+    if t == "不" or any(t.startswith(w) for w in (*NO_WORDS, *_NO_BU)):
         return False
     if any(t.startswith(w) for w in YES_WORDS):
         return True
+    return _echoed(t, question)
+
+
+def _echoed(t: str, question: str) -> bool | None:
+    """“领了” to “…是否已领结婚证”: the question's own verb said done (yes) or denied (no, “还没领”)."""
+    core = _ADVERBS.sub("", t)
+    if not core:
+        return None
+    denied = core.startswith(("没有", "没", "不", "未"))
+    if core.startswith(NO_WORDS) and len(_DONE.sub("", core.lstrip("没有不未"))) == 0:
+        return False  # “还没”, “还没有”
+    if not question or re.search(r"没|未|不", question):
+        return None  # a negatively worded question: its echo is ambiguous
+    verb = core.lstrip("没有不未")[:1]
+    if verb and "\u4e00" <= verb <= "\u9fff" and verb in question and (denied or _DONE.search(core)):
+        return not denied
     return None
 
 
@@ -69,8 +99,13 @@ def yes_to(question: str, text: str) -> bool | None:
     return said
 
 
+_ORDINAL = re.compile(r"^(?:第|选)?([一二三四五六七八九1-9])(?:个|项|种|条)?(?:吧|呀|啊)?$")
+_ORDINAL_WORDS = {"头一个": 0, "前一个": 0, "第一个": 0, "后一个": -1, "最后一个": -1, "最后那个": -1}
+
+
 def pick_option(text: str, options: list[str]) -> str | None:
-    """An option by its number, its text, or a text containing it (or contained in it)."""
+    """An option by its number (“2”, “第二个”), its text, a text containing it (or contained in it),
+    or the person's own words for it; None when unsure or as likely one as another."""
     t = normalize(text).strip().rstrip("。！!.")
     if t.isdigit() and 1 <= int(t) <= len(options):
         return options[int(t) - 1]
@@ -78,14 +113,47 @@ def pick_option(text: str, options: list[str]) -> str | None:
     for o, n in forms.items():
         if t == n:
             return o
+    if _UNSURE.search(t):
+        return None  # “都行吧”, “看情况”: asked again, with the options
+    ordinal = _ordinal(t, len(options))
+    if ordinal is not None:
+        return options[ordinal]
     around = [o for o, n in forms.items() if t and t in n]
     if len(around) == 1:
         return around[0]
-    # an option inside a longer answer (“随母亲吧”), unless the answer negates it (“不同意”)
-    inside = [o for o, n in forms.items() if n in t and not _negated(t, n)]
+    # an option inside a longer answer (“随母亲吧”), unless the answer negates it (“不同意”); a
+    # one-character option (“是”) is inside too many answers that do not choose it
+    inside = [o for o, n in forms.items() if len(n) >= 2 and n in t and not _negated(t, n)]
     if len(inside) == 1:
         return inside[0]
     return meant(t, options)  # in the person's own words (“我是他爸”, “租的房子”)
+
+
+def _ordinal(t: str, count: int) -> int | None:
+    m = _ORDINAL.match(t) if t.startswith(("第", "选")) else None
+    if m:
+        n = "一二三四五六七八九".find(m.group(1)) + 1 or int(m.group(1))
+        return n - 1 if 1 <= n <= count else None
+    at = _ORDINAL_WORDS.get(t.rstrip("吧呀啊"))
+    return None if at is None else at % count
+
+
+def _bigrams(text: str) -> set[str]:
+    han = re.findall(r"[\u4e00-\u9fff]+", text)
+    return {run[i : i + 2] for run in han for i in range(len(run) - 1)}
+
+
+def sharing(text: str, options: list[str]) -> str | None:
+    """The one option sharing most two-character words with the answer (“油寄到家吧” → 邮寄到家,
+    “我去派出所拿” → 派出所自取), words the answer denies not counted; None on a tie or nothing shared."""
+    t = normalize(text)
+    if _UNSURE.search(t):
+        return None
+    said = {b for b in _bigrams(t) if not _negated(t, b)}
+    scored = sorted(((len(said & _bigrams(normalize(o))), o) for o in options), reverse=True)
+    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return scored[0][1]
 
 
 def _negated(text: str, option: str) -> bool:
@@ -111,6 +179,8 @@ def parse_value(f: FormField, text: str, today: date | None = None, metadata: di
     if not raw:
         return Parsed(problem="text.empty")
     if t is FieldType.id_card:
+        if not re.search(r"\d", normalize(raw)):
+            return Parsed(problem="id_card.no_digits")  # “不知道”, “在家呢”: not a number mistyped
         spans = [s for s in extract(normalize(raw), today=today) if s["entity"] == "id_card"]
         if spans:
             s = spans[0]
@@ -144,27 +214,82 @@ def parse_value(f: FormField, text: str, today: date | None = None, metadata: di
             return Parsed(problem="date.past")
         return Parsed(value=value.isoformat())
     if t is FieldType.enum:
-        chosen = pick_option(raw, list(f.options or []))
+        # a form's options are few and worded apart: words shared with one of them say it
+        chosen = pick_option(raw, list(f.options or [])) or sharing(raw, list(f.options or []))
         if chosen is None:
             return Parsed(problem="enum.option", params={"options": "、".join(f.options or [])})
         return Parsed(value=chosen)
     if t is FieldType.boolean:
-        answer = yes_no(raw)
+        answer = yes_no(raw, f"{f.label}（{f.help}）")
         return Parsed(problem="boolean.format") if answer is None else Parsed(value=answer)
     if t in (FieldType.integer, FieldType.amount):
         return _number(f, raw)
     if t is FieldType.name:
-        v = _NAME_PREFIX.sub("", raw).strip().rstrip("。")
-        limit = f.max_length or 20
-        if not _NAME.match(v) or len(v) > limit:
-            return Parsed(problem="name.format")
-        return Parsed(value=v)
+        return _name(f, raw)
     if t is FieldType.address and len(raw) < 6:
         return Parsed(problem="address.short")
     limit = f.max_length or 200
     if len(raw) > limit:
         return Parsed(problem="text.too_long", params={"max": limit})
     return Parsed(value=raw)
+
+
+# said instead of a name, anywhere in the message (“小名叫豆豆 大名还没定”, “卖家姓吴”)
+_NO_NAME_GIVEN = re.compile(
+    r"不知道|不清楚|不晓得|不记得|忘了|没有|没起|还没|没想|没定|随便|这个|那个|什么|怎么|请问|你好|您好|谢谢"
+    r"|人工|客服|一下|办理|多少|干啥|嘎哈|不用|不要|算了|等等|就行|叫我|姓(?!名)|[吗呢啥咋谁？?]"
+)
+# who the name is of, said before it (“他爸叫刘洋”, “会计 白雪”, “先父陈国栋”)
+_SAID_BEFORE = re.compile(r"^(?:我|俺|本人|先父|先母|亡夫|亡妻|姓名|名字|就是)+[:：]?")
+
+
+def person_name(text: str) -> Parsed:
+    """A person's name said outside a form (a complaint's, a rating's): read as a form's name is."""
+    return _name(None, text)
+
+
+def _name(f: FormField | None, raw: str) -> Parsed:
+    text = normalize(raw).strip()
+    if _NO_NAME_GIVEN.search(text):
+        return Parsed(problem="name.not_a_name")
+    v = _name_in(text)
+    if _NOT_A_NAME.search(v):
+        return Parsed(problem="name.not_a_name")
+    shortest, longest = NAME_LENGTH
+    length = len(v.replace("·", ""))
+    if not _NAME.match(v) or not shortest <= length <= min(longest, (f and f.max_length) or longest):
+        return Parsed(problem="name.format")
+    return Parsed(value=v)
+
+
+def _name_in(text: str) -> str:
+    """The name in a message about it: after the last 叫/是/：, its last word, its characters
+    joined when typed apart (“马 桂 兰”), the dot of a minority name as input methods give it."""
+    parts = [p.strip() for p in re.split(r"[，,。；;]|电话|手机|\d", text) if p.strip()] or [text]
+    part = next((p for p in reversed(parts) if "叫" in p), parts[0])
+    m = re.search(r"叫\s*(.+)$", part) or re.search(r"(?:是|[:：])\s*([^是:：]+)$", part)
+    marked = bool(m and m.group(1).strip())
+    if marked and m:
+        part = m.group(1)
+    words = part.split()
+    if len(words) > 1 and all(len(w) == 1 for w in words[1:]):
+        v = "".join(words)  # “马 桂 兰”, “我 周 文 博”
+    elif words:
+        v = words[0] if marked else words[-1]  # “叫赵桂芝 今年七十三了”; “会计 白雪”
+    else:
+        v = part
+    v = _SAID_BEFORE.sub("", _NAME_PREFIX.sub("", v)).rstrip("。.")
+    return re.sub(r"(?<=[\u4e00-\u9fff])[.•・･](?=[\u4e00-\u9fff])", "·", v)
+
+
+_LATER = re.compile(
+    r"以后|回头|过两天|过几天|改天|晚点|后补|再[补交传拍照给发弄]|还没|还在|没有|先不|暂时没|没[照拍弄给]"
+)
+
+
+def later(text: str) -> bool:
+    """“照片还没照呢，以后再补”: a material the person will hand in later."""
+    return bool(_LATER.search(normalize(text)))
 
 
 def _number(f: FormField, raw: str) -> Parsed:

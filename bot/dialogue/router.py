@@ -11,6 +11,7 @@ from bot.catalog import OneThing
 from bot.dialogue import states as st
 from bot.dialogue.commands import command_of
 from bot.dialogue.flows import (
+    cancel,
     commands,
     commitment,
     complaint,
@@ -28,10 +29,11 @@ from bot.dialogue.flows import (
 )
 from bot.dialogue.flows.base import NEXT, Flow, State
 from bot.dialogue.session import Draft
-from bot.dialogue.turn import Turn
+from bot.dialogue.turn import WISH, Turn
+from bot.nlu.cues import LEAVING, NOT_A_COMPLAINT
 
 FLOWS: tuple[Flow, ...] = (
-    identify.flow, guide.flow, eligibility.flow, shared.flow, form.flow, commitment.flow, review.flow,
+    identify.flow, guide.flow, eligibility.flow, shared.flow, form.flow, commitment.flow, review.flow, cancel.flow,
     progress.flow, supplement.flow, rating.flow, complaint.flow, handover.flow, help.flow,
 )  # fmt: skip
 TABLE: dict[str, State] = {s.kind: s for f in FLOWS for s in f.states}
@@ -54,11 +56,44 @@ async def route(turn: Turn) -> None:
         await handover.phone_draft(turn, code)
         return
     a = turn.s.awaiting
-    if a is not None and await answer(turn, a):
+    if a is not None and await way_out(turn, a):
+        if not turn.text:  # “我不投诉！” and nothing else: what can be done for them, then
+            turn.say.text(turn.tx.ANYTHING_ELSE)
+            return
+    elif a is not None and await answer(turn, a):
         if not turn.failed:
             turn.s.misunderstood = 0
         return
     await identify.understand(turn)
+
+
+LEAVING_ALONE = 10  # “好的谢谢 再见”: a goodbye this short is not an answer to anything
+
+
+async def way_out(turn: Turn, a: st.Awaiting) -> bool:
+    """The message leaves the open question instead of answering it: a goodbye, “不是投诉”, or a
+    clear wish for a one-thing while a complaint or a rating takes free words (which would take
+    anything). True when the open question was let go (the message is then read afresh)."""
+    if LEAVING.search(turn.text) and len(turn.text) <= LEAVING_ALONE:
+        return True  # the goodbye is said by ``identify``; the question stays for when they come back
+    if not a.aside:
+        return False
+    denied = NOT_A_COMPLAINT.search(turn.text) if a.kind.startswith("complaint") else None
+    if denied:
+        turn.s.awaiting = None
+        turn.say.text(turn.tx.COMPLAINT_DROPPED)
+        rest = (turn.text[: denied.start()] + turn.text[denied.end() :]).strip()
+        turn.reread(rest)
+        return True
+    if len(turn.text) <= LEAVING_ALONE and (await turn.reading()).act in ("thanks", "goodbye"):
+        turn.s.awaiting = None  # “谢谢啊” is not what happened, nor a name
+        return True
+    if WISH.search(turn.text):
+        reading = await turn.reading()
+        if reading.act == "apply" and reading.thing is not None:
+            turn.s.awaiting = None
+            return True
+    return False
 
 
 async def answer(turn: Turn, a: st.Awaiting) -> bool:
@@ -100,7 +135,7 @@ class Hub:
         help.offer(turn)
 
     def cancel(self, turn: Turn) -> None:
-        review.cancel(turn)
+        cancel.ask(turn)
 
     def ask_which_field(self, turn: Turn, t: OneThing, d: Draft, only: list[str] | None) -> None:
         form.ask_which_field(turn, t, d, only)

@@ -26,6 +26,22 @@ FORM_PAGE = "/pages/apply/index?thing={id}"  # the mini-program's form page (cha
 _GROUPS = re.compile(r"(\d{6})(\d{4})(\d{4})(\d{3}[\dX])")
 
 
+_PREFILL_CLAIM = re.compile(r"[^，,；;。]*自动带出[^，,；;。]*[，,；;。]?")
+
+
+def asked_help(help_text: str) -> str:
+    """A field's help as said when it is asked: a field asked was not prefilled, so its help does
+    not say “系统会自动带出” (the help says it for when shared data fills it in)."""
+    return _PREFILL_CLAIM.sub("", help_text).strip("，,；; ")
+
+
+def amount_shown(value: float) -> str:
+    """An amount as people write it: 50万元, 3000元, 1.5万元 (never 500000.0)."""
+    if value >= 10_000 and (value / 10_000) * 100 == int((value / 10_000) * 100):
+        return f"{value / 10_000:g}万元"
+    return f"{value:g}元"
+
+
 class Say:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -76,8 +92,9 @@ class Say:
         tx = self.tx
         lines = [problem] if problem else []
         lines.append(tx.FIELD_ASK.format(label=f.label))
-        if tx.FIELD_HELP and not self.elderly:
-            lines[-1] += tx.FIELD_HELP.format(help=f.help)
+        help_text = asked_help(f.help)
+        if tx.FIELD_HELP and not self.elderly and help_text:
+            lines[-1] += tx.FIELD_HELP.format(help=help_text)
         options: list[Choice] = []
         if f.type is FieldType.enum and f.options:
             options = [Choice(n=n, label=o, payload=o) for n, o in enumerate(f.options, 1)]
@@ -96,7 +113,7 @@ class Say:
                 text="\n".join(lines),
                 field_id=f.id,
                 label=f.label,
-                help=f.help,
+                help=help_text,
                 example=f.example,
                 optional=not f.required,
                 options=options,

@@ -8,7 +8,7 @@ question expects, so an answer like “1” or “是” is read against it.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -49,6 +49,13 @@ class Draft(BaseModel):
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
+class Cancelled(BaseModel):
+    """A draft cancelled with a yes, kept until the day ends so that “恢复草稿” brings it back."""
+
+    draft: Draft
+    on: date  # the day it was cancelled
+
+
 class VerifiedIdentity(BaseModel):
     """Who the person is, as a real-name-verified app (辽事通) vouched: used as
     the applicant's identity when they apply for themselves."""
@@ -73,6 +80,8 @@ class Session(BaseModel):
     last_replies: list[dict[str, Any]] = []  # for “再听一遍”
     verified: VerifiedIdentity | None = None
     phone: str | None = None  # a mobile number the channel vouches for (the number a caller rings from)
+    cancelled: Cancelled | None = None  # the draft last cancelled, restorable the same day
+    pending: list[str] = []  # one-things named beside the one begun (“退休了，公积金也想提出来”), next in turn
 
     @property
     def draft(self) -> Draft | None:

@@ -21,6 +21,7 @@ class Awaited(BaseModel):
     from_draft: ClassVar[bool] = False  # asked afresh from the draft when repeated, not shown again as it was
     digits: ClassVar[bool] = False  # six digits answer it: they are not the code of an agent's SMS
     guide_bound: ClassVar[bool] = False  # worded from the guide: a new version of the guide drops it
+    aside: ClassVar[bool] = False  # a flow beside the drafts (a complaint, a rating…): “取消” drops it, not a draft
 
 
 class PickThing(Awaited):
@@ -104,6 +105,13 @@ class Review(Awaited):
     guide_bound: ClassVar[bool] = True
 
 
+class CancelConfirm(Awaited):
+    """“取消” with answers in the draft: yes, cancel it (what is lost was said), or go on."""
+
+    kind: Literal["cancel_confirm"] = "cancel_confirm"
+    value: dict[str, Any] | None = None  # the question open before, to go back to
+
+
 class Help(Awaited):
     """After misunderstandings: numbered ways out."""
 
@@ -121,12 +129,14 @@ class SupplementPick(Awaited):
     """Which item in 需补正 to hand in for (numbered)."""
 
     kind: Literal["supplement_pick"] = "supplement_pick"
+    aside: ClassVar[bool] = True
 
 
 class Supplement(Awaited):
     """The photo or text for an item in 需补正."""
 
     kind: Literal["supplement"] = "supplement"
+    aside: ClassVar[bool] = True
     ref: str  # "number|item"
     digits: ClassVar[bool] = True
 
@@ -135,17 +145,20 @@ class Complaint(Awaited):
     """What happened (``value``: what is known of the complaint so far)."""
 
     kind: Literal["complaint"] = "complaint"
+    aside: ClassVar[bool] = True
     value: dict[str, str] = {}
     digits: ClassVar[bool] = True
 
 
 class ComplaintName(Awaited):
     kind: Literal["complaint_name"] = "complaint_name"
+    aside: ClassVar[bool] = True
     value: dict[str, str] = {}
 
 
 class ComplaintPhone(Awaited):
     kind: Literal["complaint_phone"] = "complaint_phone"
+    aside: ClassVar[bool] = True
     value: dict[str, str] = {}
     digits: ClassVar[bool] = True
 
@@ -154,6 +167,7 @@ class Rating(Awaited):
     """One of the five levels."""
 
     kind: Literal["rating"] = "rating"
+    aside: ClassVar[bool] = True
     ref: str  # the application's id, or "handover:<id>" for an agent conversation
 
 
@@ -161,6 +175,7 @@ class RatingComment(Awaited):
     """差评: what went wrong."""
 
     kind: Literal["rating_comment"] = "rating_comment"
+    aside: ClassVar[bool] = True
     ref: str
     value: int  # the score
 
@@ -169,6 +184,7 @@ class RatingPhone(Awaited):
     """差评 of an agent conversation: a number for 12345 to call back."""
 
     kind: Literal["rating_phone"] = "rating_phone"
+    aside: ClassVar[bool] = True
     ref: str
     value: dict[str, Any]  # score, comment
     digits: ClassVar[bool] = True
@@ -178,13 +194,14 @@ class PhoneCodePhone(Awaited):
     """The number an agent's SMS went to."""
 
     kind: Literal["phone_code_phone"] = "phone_code_phone"
+    aside: ClassVar[bool] = True
     value: dict[str, Any]  # the code, and what was asked before (to go back to)
     digits: ClassVar[bool] = True
 
 
 Awaiting = Annotated[
     PickThing | Start | Eligibility | Proxy | ProxyRelation | Consent | PrefillConfirm | PickField | FormField
-    | Readback | Commitment | Review | Help | Resume | SupplementPick | Supplement | Complaint | ComplaintName
+    | Readback | Commitment | Review | CancelConfirm | Help | Resume | SupplementPick | Supplement | Complaint | ComplaintName
     | ComplaintPhone | Rating | RatingComment | RatingPhone | PhoneCodePhone,
     Field(discriminator="kind"),
 ]  # fmt: skip

@@ -17,11 +17,11 @@ from bot.dialogue import form as plan
 from bot.dialogue.fields import pick_option
 from bot.dialogue.messages import Inbound
 from bot.dialogue.ports import World
-from bot.dialogue.say import Say
+from bot.dialogue.say import Say, amount_shown
 from bot.dialogue.session import Draft, Session
 from bot.dialogue.states import Awaiting
 from bot.masking import mask_value
-from bot.nlu.cues import asked_act
+from bot.nlu.cues import UNSURE, asked_act, asks_meaning
 from bot.nlu.understanding import Reading, read
 from bot.validators import mobile_problem
 
@@ -29,7 +29,12 @@ THING_PREFIX = "thing_"
 FALLBACK_INTENT = "nlu_fallback"  # Rasa's FallbackClassifier's name, which the embedded engine uses too
 CONFIDENT = 0.5  # an intent this sure may interrupt a pending question
 QUESTION_MARKS = ("吗", "啥", "什么", "怎么", "多久", "哪", "?", "？", "几", "咋", "能不能", "可以不")
-INTERRUPTING = ("complaint", "human_handoff", "check_progress", "cancel", "elderly_mode")
+# said instead of an answer (长辈模式 is asked for in its own words, commands.py: the classifier's
+# elderly_mode hears it in every 爸妈 and 老伴)
+INTERRUPTING = ("complaint", "human_handoff", "check_progress", "cancel")
+ASKING_END = re.compile(r"(?:吗|么|不|没|呢|啊|[？?])\s*\S{0,8}$")
+_CUE_OF = {"check_progress": "progress", "complaint": "complaint"}
+WISH = re.compile(r"我要|我想|想办|要办|帮我办|给我办|申请|办理|办个|办一下|咋办|怎么办|整一下|弄一下|开始")
 ASK_INTENTS = ("ask_materials", "ask_duration", "ask_fee", "ask_location", "ask_online", "ask_conditions")
 
 
@@ -72,6 +77,10 @@ class Turn:
         self.failed = False  # the answer did not fit the question (counts towards offering help)
         self.events: list[str] = []  # what happened in this turn, for the dashboard's counters
         self.ended = False  # the person took their leave (再见): a phone call may end here
+
+    def reread(self, text: str) -> None:
+        """Read the rest of the message afresh (“不是投诉，我是想开个店” → “我是想开个店”)."""
+        self.text, self._nlu, self._reading = text, None, None
 
     @property
     def tx(self) -> Any:
@@ -118,7 +127,12 @@ class Turn:
         return list(a.options)
 
     def show(self, f: FormField, value: Any, masked: bool = False) -> str:
-        text = (self.tx.YES if value else self.tx.NO) if isinstance(value, bool) else str(value)
+        if isinstance(value, bool):
+            text = self.tx.YES if value else self.tx.NO
+        elif f.type is FieldType.amount and isinstance(value, int | float):
+            text = amount_shown(float(value))
+        else:
+            text = str(value)
         return mask_value(f.type.value, text) if masked and f.is_personal else text
 
     def set_style(self, style: str) -> None:
@@ -131,21 +145,34 @@ class Turn:
 
     async def is_question(self) -> bool:
         """A question about the one-thing (“要带啥材料？”) rather than an answer."""
+        if UNSURE.search(self.text):
+            return False  # “哪个都行”
+        if asks_meaning(self.text):
+            return True  # about the question itself: “啥叫居住登记”
         cue = asked_act(self.text)
         if cue in ASK_INTENTS:
             return True  # “这个要钱不”, “在哪办”: the words say it is asked
         if not any(w in self.text for w in QUESTION_MARKS):
             return False
         reading = await self.reading()
-        return reading.act in ASK_INTENTS and reading.act_confidence >= CONFIDENT
+        # a sentence ending as a question (“…原件还得交吗 我就一份”) needs less of the classifier
+        ends_asking = bool(ASKING_END.search(self.text))
+        return reading.act in ASK_INTENTS and reading.act_confidence >= (0.3 if ends_asking else CONFIDENT)
 
     async def interrupts(self, threshold: float) -> bool:
-        """A complaint, a call for a human, progress, cancel or elderly mode said instead of an answer."""
+        """A complaint, a call for a human, progress or cancel said instead of an answer. Progress and
+        a complaint need their words too (“砸了左手” is where one was hurt, not a progress question)."""
         result = await self.nlu()
         name, confidence = result["intent"]["name"], result["intent"]["confidence"]
+        if name in ("check_progress", "complaint") and asked_act(self.text) != _CUE_OF[name]:
+            return False
         return name in INTERRUPTING and confidence >= threshold
 
     async def other_thing(self) -> bool:
+        """Another one-thing wished for (“我还想办个居住证”): not an answer that mentions its words
+        (“俺家老头子月月领退休金” is a yes, not 企业职工退休)."""
+        if not WISH.search(self.text):
+            return False
         result = await self.nlu()
         name, confidence = result["intent"]["name"], result["intent"]["confidence"]
         return name.startswith(THING_PREFIX) and name[len(THING_PREFIX) :] != self.s.current and confidence >= 0.7

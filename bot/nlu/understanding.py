@@ -78,10 +78,27 @@ def read(result: dict[str, Any], named_in: Any = None) -> Reading:
             things[thing_id] = max(things.get(thing_id, 0.0), weight)
     if act in ("thanks", "greet") and LEAVING.search(str(result.get("text", ""))):
         act = "goodbye"  # “谢谢啊 再见”: the thanks said on the way out
+    text = str(result.get("text", ""))
+    if act == "greet" and len(text) > LONG_GREETING and acts:
+        # “同志你好 我老伴上礼拜走了…”: the greeting opens a message that asks for something
+        act, confidence = _beyond_greeting(acts, things)
     if act in NAMES_NOTHING:
         things = {}
     ordered = sorted(things.items(), key=lambda kv: -kv[1])
     return Reading(act, confidence, ordered)
+
+
+LONG_GREETING = 14  # characters: a longer message that greets says something besides
+
+
+def _beyond_greeting(acts: list[dict[str, Any]], things: dict[str, float]) -> tuple[str, float]:
+    for a in acts:
+        name = _ACTS.get(a["name"], a["name"])
+        if name not in ("greet", "thanks", "goodbye"):
+            if things and not name.startswith("ask_"):
+                return "apply", float(a["confidence"])  # a thing named, nothing asked of it: that thing
+            return name, float(a["confidence"])
+    return ("apply", 0.5) if things else ("unclear", 0.0)
 
 
 def right(intent: str, reading: Reading) -> bool:

@@ -69,6 +69,18 @@ WELCOME = "您好，我是辽宁“一件事一次办”助手。请说说您要
 CHOICE_LINE = "{n}. {label}"
 CHOICE_HINT = "请回复序号。"
 NOT_UNDERSTOOD = "抱歉，我没太明白您的意思。能换个说法再说一次吗？比如“我要给孩子上户口”。"
+OUT_OF_SCOPE = (
+    "这件事不在我能办理的范围内，抱歉。我能帮您办辽宁“一件事一次办”的 35 件事（回复“办事清单”可以查看），"
+    "从告诉您要准备什么，到在线申请、查进度。其他政务问题可以拨打 12345 政务服务便民热线咨询。"
+)
+OUT_OF_SCOPE_ASKED = (
+    "您问的这件事不在我能办的 35 件“一件事一次办”里，抱歉。相关政务问题可以拨打 12345 政务服务便民热线咨询；"
+    "回复“办事清单”可以看看我能办哪些事。"
+)
+TWO_NEEDS = "您说了两件事：“{first}”和“{second}”。我们先办“{first}”，这件办完我再接着带您办“{second}”。"
+NEXT_NEED = "接下来办您刚才提到的“{name}”。"
+FAQ_ANSWER = "关于“{q}”：{a}"
+NOT_ANSWERED = "这个问题我暂时答不准。您可以回复“留言咨询”，我转给 12345 由工作人员答复；也可以接着办，不影响填写。"
 NOT_UNDERSTOOD_ABOUT = "抱歉，我没太明白您的意思。能换个说法再说一次吗？比如“{name}要带啥材料”。"
 NOT_UNDERSTOOD_AGAIN = "抱歉，还是没能明白。您可以选择："
 HELP_CONTINUE = "继续刚才的"
@@ -117,6 +129,7 @@ FIELD_SAVED = "已记录：{label} {value}"
 FIELD_SKIPPED = "已跳过：{label}"
 FIELD_NOT_SKIPPABLE = "“{label}”是必填项，不能跳过。"
 FIELD_REASK = "好的，请重新提供：{label}"
+FIELD_EXPLAINED = "“{label}”这一项是说：{help}"
 FIELD_UNKNOWN_FIX = "您想修改哪一项？"
 FILLED_TITLE = "目前已填写："
 FILLED_EMPTY = "还没有填写任何信息。"
@@ -124,6 +137,7 @@ FILLED_LINE = "· {label}：{value}"
 PREFILLED_MARK = "（共享数据）"
 
 PROBLEM = {
+    "id_card.no_digits": "这里需要 18 位身份证号码（最后一位可能是 X）。一时找不到也没关系，已填的内容都会保留，找到后回复“继续办理”接着填。",
     "id_card.length": "身份证号应为 18 位，您输入的是 {length} 位，请核对。",
     "id_card.chars": "身份证号只能是数字，最后一位可以是数字或 X。",
     "id_card.region": "身份证号前两位的地区代码不对，请核对。",
@@ -143,7 +157,8 @@ PROBLEM = {
     "number.max": "不能大于 {max}。",
     "text.empty": "内容不能为空。",
     "text.too_long": "最多 {max} 个字，请精简一下。",
-    "name.format": "姓名应为 2 到 20 个汉字（少数民族姓名可含“·”），请核对。",
+    "name.format": "姓名应为 2 到 15 个汉字（少数民族姓名可含“·”），请核对。",
+    "name.not_a_name": "这里要填的是姓名，请告诉我具体的名字（2 到 15 个汉字，少数民族姓名可含“·”）。还没定下来也没关系，已填的内容都会保留，想好了再来告诉我。",
     "address.short": "地址请写具体一些，包括市、区、街道和门牌号。",
     "attachment.missing": "请上传{label}，或回复“跳过”以后补交。",
 }
@@ -161,7 +176,14 @@ COMMITMENT_BODY = (
 COMMITMENT_ASK = "您愿意作出上述承诺吗？回复“我承诺”，或回复“不承诺”改为提交证明材料。"
 COMMITMENT_RECORDED = "已记录您的承诺（{at}）。"
 COMMITMENT_NOT_OFFERED = "根据信用记录，本次不能以告知承诺代替“{name}”，请准备并上传该证明材料。"
-COMMITMENT_DECLINED = "好的，请准备并上传“{name}”。"
+COMMITMENT_DECLINED = "好的，请准备并上传“{name}”。改主意了也可以回复“我承诺”。"
+COMMITMENT_EXPLICIT = (
+    "告知承诺书要由您本人明确签署：同意的话请回复“我承诺”；不愿意承诺请回复“不承诺”，改为提交证明材料。"
+)
+COMMITMENT_PROOF_NEEDED = (
+    "这份证明不能跳过：请上传“{name}”的照片或文件。{offer}一时找不到也没关系，已填的内容都会保留。"
+)
+COMMITMENT_CAN_PROMISE = "也可以回复“我承诺”，改为签署告知承诺书。"
 
 TOLERABLE_NOTICE = "以下材料可以先不交，申请照常受理：{names}。请在 {days} 个工作日内补交；逾期未补交的，相关事项将按不予受理处理，需要重新申请。"
 
@@ -177,6 +199,18 @@ SUBMIT_FAILED = "提交时出了点问题，您填写的内容都已保存。请
 
 CANCELLED = "已取消“{name}”的办理，填写的内容已清除。还有什么可以帮您？"
 NOTHING_TO_CANCEL = "目前没有正在办理的事。"
+ASIDE_DROPPED = "好的，这件事先不办了。还有什么可以帮您？"
+COMPLAINT_DROPPED = "好的，不是投诉，是我理解错了。"
+ANYTHING_ELSE = "请问您想办什么事？直接说就行，比如“开个饭店要办哪些手续”。"
+CANCEL_CONFIRM = "确定要取消“{name}”的办理吗？您已经填写的 {count} 项（{labels}）会一并清除。"
+CANCEL_OPTIONS = {"yes": "确定取消", "no": "不取消，接着填"}
+CANCEL_KEPT = "好的，不取消，填写的内容都还在。"
+CANCELLED_RESTORABLE = (
+    "已取消“{name}”的办理。如果是误操作，今天之内回复“恢复草稿”可以找回刚才填写的内容。还有什么可以帮您？"
+)
+RESTORED = "已恢复“{name}”的草稿，我们接着填。"
+NOTHING_TO_RESTORE = "没有可以恢复的草稿（取消的草稿只保留到当天）。"
+RESTART_KEPT = "刚才填写的“{name}”已为您保存，回复“继续办理”可以接着填。"
 RESTARTED = "好的，我们重新开始。"
 SWITCHED = "“{old}”已为您保存草稿，回复“继续办理”可以接着填。"
 RESUME_NONE = "没有找到未完成的申请。请说说您要办什么事。"
@@ -202,7 +236,7 @@ PHONE_CODE_WRONG = "办事码或手机号不对，或者办事码已过期（有
 PHONE_CODE_LOCKED = "办事码输错次数太多，请一小时后再试，或拨打 12345 请客服帮您。"
 PHONE_DRAFT_RESUMED = "已接上您在 12345 电话里办的“{name}”，电话里说的 {count} 项已经填好。"
 PHONE_CODE_SMS = "【辽宁一件事】您在 12345 电话中办理的“{name}”已保存。在微信公众号或小程序中发送办事码 {code} 即可接着办理，24 小时内有效。"
-COMPLAINT = "很抱歉给您带来不好的体验。您的意见已记录并转给人工客服处理，工作人员会尽快联系您。也可以拨打 12345 热线或 {supervise} 监督电话。"
+COMPLAINT = "很抱歉给您带来不好的体验。您的投诉已记录并转给人工客服处理，工作人员会尽快联系您。也可以拨打 12345 热线或 {supervise} 监督电话。"
 COMPLAINT_PHONE = "12345"
 COMPLAINT_ASK = "很抱歉给您带来不好的体验。请说说具体情况（什么事、哪个部门、什么时候），我会转给 12345 热线督办。"
 GUIDE_CHANGED = "提示：“{name}”的办事指南刚刚更新，您已填写的内容仍然有效。想看最新要求，可以问我“要带什么材料”。"

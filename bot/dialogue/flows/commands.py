@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.dialogue import states as st
-from bot.dialogue.flows import complaint, form, handover, identify, progress, rating, review, supplement
+from bot.dialogue.flows import cancel, complaint, form, handover, identify, progress, rating, review, supplement
 from bot.dialogue.turn import Turn
 
 Command = Callable[[Turn], Awaitable[bool]]
@@ -39,9 +39,14 @@ async def _calls(turn: Turn, wanted: bool) -> bool:
 
 
 async def _restart(turn: Turn) -> bool:
-    turn.s.drafts.pop(turn.s.current or "", None)
+    """重新开始: from the welcome again; a draft with answers is kept, for “继续办理”, not erased."""
+    d, t = turn.s.draft, turn.thing()
+    if d is not None and not (d.answers or d.commitments):
+        turn.s.drafts.pop(d.thing, None)
     turn.s.current, turn.s.awaiting, turn.s.misunderstood = None, None, 0
     turn.say.text(turn.tx.RESTARTED)
+    if t is not None and d is not None and d.thing in turn.s.drafts:
+        turn.say.text(turn.tx.RESTART_KEPT, name=t.name)
     turn.say.text(turn.tx.WELCOME)
     return True
 
@@ -86,7 +91,8 @@ COMMANDS: dict[str, Command] = {
     "complaint": _done(complaint.start),  # from the NLU only: a complaint has no fixed words
     "calls_on": lambda turn: _calls(turn, True),
     "calls_off": lambda turn: _calls(turn, False),
-    "cancel": _done(review.cancel),
+    "cancel": _done(cancel.ask),
+    "restore": _done(cancel.restore),
     "restart": _restart,
     "progress": _done(progress.show),
     "supplement": _done(supplement.start),

@@ -4,6 +4,7 @@ not offered it (失信 list)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,12 +46,19 @@ async def answer(turn: Turn, a: st.Commitment) -> bool:
         await turn.ask_next()
         return True
     said = turn.text.replace(" ", "")
+    promised = "承诺" in said and not re.search(r"不承诺|不愿意承诺|不想承诺|不同意", said)
     if a.value == "proof":
+        if promised and not d.false_commitment_listed:  # “还是承诺吧”: a 不承诺 taken back
+            d.declined_commitments = [k for k in d.declined_commitments if k != m.key]
+            await _sign(turn, t, d, m)
+            return True
         proof = FormField(id="proof", label=m.name, type=FieldType.attachment, material=m.key, help="-", example="-",
                           items=m.items)  # fmt: skip
         parsed = parse_value(proof, turn.text, turn.e.today(), turn.msg.metadata)
         if not parsed.ok:
-            turn.say.text(turn.tx.PROBLEM["attachment.missing"], label=m.name)
+            # the proof itself, or (when offered) the promise: never “跳过”, which would only ask again
+            offer = "" if d.false_commitment_listed else turn.tx.COMMITMENT_CAN_PROMISE
+            turn.say.text(turn.tx.COMMITMENT_PROOF_NEEDED, name=m.name, offer=offer)
             return True
         d.answers[plan.PROOF_PREFIX + m.key] = parsed.value
         turn.say.text(turn.tx.ATTACHMENT_RECEIVED, label=m.name)
@@ -61,10 +69,18 @@ async def answer(turn: Turn, a: st.Commitment) -> bool:
         turn.say.text(turn.tx.COMMITMENT_DECLINED, name=m.name)
         turn.ask(st.Commitment(ref=m.key, value="proof"))
         return True
-    if "承诺" in said or said == "1" or yes_no(said):
-        at = datetime.now(UTC)
-        d.commitments[m.key] = Commitment(at=at, text=text_of(turn, t, m), version=t.version)
-        turn.say.text(turn.tx.COMMITMENT_RECORDED, at=at.astimezone().strftime("%Y-%m-%d %H:%M"))
-        await turn.ask_next()
+    if promised or said == "1":
+        await _sign(turn, t, d, m)
+        return True
+    if yes_no(said) is not None:
+        # “行”, “好”, “嗯” is not a signature: the promise is made in its own words
+        turn.say.text(turn.tx.COMMITMENT_EXPLICIT)
         return True
     return False
+
+
+async def _sign(turn: Turn, t: OneThing, d: Draft, m: Any) -> None:
+    at = datetime.now(UTC)
+    d.commitments[m.key] = Commitment(at=at, text=text_of(turn, t, m), version=t.version)
+    turn.say.text(turn.tx.COMMITMENT_RECORDED, at=at.astimezone().strftime("%Y-%m-%d %H:%M"))
+    await turn.ask_next()

@@ -8,6 +8,7 @@ import re
 from bot.appeals.orders import DEFAULT_DEPARTMENT, Appeal
 from bot.appeals.region import region_of
 from bot.dialogue import states as st
+from bot.dialogue.fields import person_name
 from bot.dialogue.flows.base import Flow
 from bot.dialogue.turn import Turn
 from bot.masking import mask_text
@@ -83,11 +84,12 @@ async def answer_content(turn: Turn, a: st.Complaint) -> bool:
     return True
 
 
-@flow.state("complaint_name", answers="a name of 2–20 characters", goes_to=("complaint_phone", ""))
+@flow.state("complaint_name", answers="a person's name", goes_to=("complaint_phone", ""))
 async def answer_name(turn: Turn, a: st.ComplaintName) -> bool:
-    if not 2 <= len(turn.text) <= 20:
-        return False
-    await next_step(turn, {**a.value, "name": turn.text})
+    said = person_name(turn.text)
+    if not said.ok:
+        return False  # “饭店”, “开始办理”: read afresh
+    await next_step(turn, {**a.value, "name": str(said.value)})
     return True
 
 

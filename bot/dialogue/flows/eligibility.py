@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.catalog import OneThing
 from bot.dialogue import form as plan
 from bot.dialogue import states as st
@@ -10,6 +12,10 @@ from bot.dialogue.flows.base import NEXT, Flow
 from bot.dialogue.session import Draft
 from bot.dialogue.turn import Turn
 
+# what a relation is said with: 子女、配偶、老伴、孙子、姥姥、儿媳、亲戚…
+KINSHIP = re.compile(
+    r"[爸妈父母子女儿孙爷奶姥外公婆兄弟姐妹哥嫂夫妻媳婿叔姑舅姨侄甥亲监护]|配偶|老伴|对象|爱人|老公|老婆|朋友|同事"
+)
 flow = Flow("eligibility")
 
 
@@ -81,6 +87,8 @@ async def answer_relation(turn: Turn, a: st.ProxyRelation) -> bool:
     d = turn.s.draft
     assert d is not None
     relation = turn.text[:20]
+    if not KINSHIP.search(relation):
+        return False  # not a relation (“我想开个药店”): read afresh
     d.proxy_relation = relation
     turn.say.text(turn.tx.PROXY_RECORDED, relation=relation)
     await turn.ask_next()

@@ -14,15 +14,18 @@ from bot.catalog.models import FieldType, FormField
 from bot.dialogue import form as plan
 from bot.dialogue import states as st
 from bot.dialogue.commands import correction_target
-from bot.dialogue.fields import Parsed, extra_values, parse_value, yes_no
+from bot.dialogue.fields import Parsed, extra_values, later, parse_value, yes_no
 from bot.dialogue.flows import commitment, eligibility, guide, review, shared
 from bot.dialogue.flows.base import NEXT, Flow
 from bot.dialogue.messages import Reply
 from bot.dialogue.say import spoken_groups
 from bot.dialogue.session import Draft
 from bot.dialogue.turn import CONFIDENT, Turn
+from bot.nlu.cues import asks_meaning
 
 flow = Flow("form")
+# answers a question cannot pass for: digits, and files (whose names may say “材料”)
+_NOT_WORDS = (FieldType.id_card, FieldType.phone, FieldType.uscc, FieldType.attachment)
 _REPLY: TypeAdapter[Reply] = TypeAdapter(Reply)
 
 
@@ -105,19 +108,27 @@ async def answer_field(turn: Turn, a: st.FormField) -> bool:
     if target and find_field(turn, t, target):
         reask(turn, t, find_field(turn, t, target))  # type: ignore[arg-type]
         return True
-    if f.type in (FieldType.text, FieldType.address) and (await turn.is_question() or await turn.interrupts(0.8)):
-        return False  # “要带啥材料？” is not a hospital's name
+    if asks_meaning(turn.text) and _about(f, turn.text):  # “啥叫居住登记”: what it means, then it again
+        turn.say.text(turn.tx.FIELD_EXPLAINED, label=f.label, help=f.help)
+        turn.ask(st.FormField(ref=f.id, options=turn.say.field(f)))
+        return True
+    if f.type not in _NOT_WORDS and (
+        await turn.is_question() or await turn.interrupts(0.8) or await turn.other_thing()
+    ):
+        return False  # “要带啥材料？” is not a hospital's name, nor “这个要花钱不” a child's
     # other fields said in the same breath (“我叫张三，电话138…”), this one maybe among them
     others = [x for x in plan.fields_in_play(t, d) if x.id not in d.answers and x.id != f.id]
     today = turn.e.today()
     extras = extra_values(turn.text, [f, *others], today)
-    if f.id in extras:
+    if f.id in extras and f.type is not FieldType.name:  # a name is read from all that was said
         parsed = parse_value(f, str(extras.pop(f.id)), today)
     else:
         parsed = parse_value(f, turn.text, today, turn.msg.metadata)
-        extras = {k: v for k, v in extras.items() if v != parsed.value}
+        extras = {k: v for k, v in extras.items() if v != parsed.value and k != f.id}
     if f.type is FieldType.enum and turn.msg.choice and turn.msg.choice in (f.options or []):
         parsed = Parsed(value=turn.msg.choice)
+    if not parsed.ok and f.type is FieldType.attachment and not f.required and later(turn.text):
+        return await skip(turn)  # “照片还没照呢，以后再补”: a material that may come later
     if not parsed.ok:
         if await turn.is_question() or await turn.other_thing() or await turn.interrupts(CONFIDENT):
             return False
@@ -173,6 +184,12 @@ async def answer_pick_field(turn: Turn, a: st.PickField) -> bool:
         return False
     reask(turn, t, choice)
     return True
+
+
+def _about(f: FormField, text: str) -> bool:
+    """A question about this question: short (“啥意思？”), or naming its words or an option."""
+    words = [f.label, *(f.options or [])]
+    return len(text) <= 6 or any(w in text or text[:4] in w for w in words)
 
 
 def store(t: OneThing, d: Draft, f: FormField, value: Any) -> None:

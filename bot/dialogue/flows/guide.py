@@ -4,6 +4,8 @@ following a newer version of its guide."""
 
 from __future__ import annotations
 
+import re
+
 from bot.catalog.render import render_guide
 from bot.dialogue import form as plan
 from bot.dialogue import states as st
@@ -66,6 +68,36 @@ def answer_question(turn: Turn, intent: str, about: str | None = None) -> None:
     part = next((p for p in guide if p.startswith(heading)), "")
     body = part.split("\n", 1)[1] if "\n" in part else part
     turn.say.text(head.format(name=t.name) + "\n" + body)
+
+
+FAQ_SURE = 0.34  # share of a 常见问题's two-character words the message must hold
+
+
+def faq_answer(turn: Turn, text: str) -> bool:
+    """A question in the person's words answered from the guide's 常见问题 of the thing in focus,
+    when one is clearly the same question (“网吧几点关门” → “营业时间有规定吗？”)."""
+    t = turn.thing()
+    if t is None:
+        return False
+    said = _bigrams(text)
+    scored = []
+    for faq in t.faq:
+        words = _bigrams(faq.q)
+        shared = said & words
+        if len(shared) >= 2:
+            scored.append((len(shared) / len(words), faq))
+    if not scored:
+        return False
+    share, faq = max(scored, key=lambda s: s[0])
+    if share < FAQ_SURE:
+        return False
+    turn.say.text(turn.tx.FAQ_ANSWER, q=faq.q, a=faq.a)
+    return True
+
+
+def _bigrams(text: str) -> set[str]:
+    runs = re.findall(r"[\u4e00-\u9fff]+", text)
+    return {r[i : i + 2] for r in runs for i in range(len(r) - 1)}
 
 
 def follow_changes(turn: Turn) -> None:

@@ -4,29 +4,54 @@ one-thing (its guide), and going back to a draft."""
 
 from __future__ import annotations
 
+import re
+
 from bot.dialogue import states as st
 from bot.dialogue.flows import guide
 from bot.dialogue.flows.base import NEXT, Flow
 from bot.dialogue.messages import Choice, ChoicesReply
 from bot.dialogue.session import Draft
-from bot.dialogue.turn import ASK_INTENTS, FALLBACK_INTENT, THING_PREFIX, Turn
+from bot.dialogue.turn import ASK_INTENTS, ASKING_END, FALLBACK_INTENT, THING_PREFIX, Turn
+from bot.nlu.cues import NOT_A_COMPLAINT
 
 flow = Flow("identify")
 
 
 async def understand(turn: Turn) -> None:
     """A message that answers no pending question: what does the person want, and of what?"""
+    denied = NOT_A_COMPLAINT.search(turn.text)
+    if denied:  # “不是投诉，我是想开个店”: what follows the denial is what they want
+        turn.reread((turn.text[: denied.start()] + turn.text[denied.end() :]).strip())
+        if not turn.text:
+            turn.say.text(turn.tx.ANYTHING_ELSE)
+            return
     result = await turn.nlu()
     reading = await turn.reading()
     name = result["intent"]["name"]
     thing = reading.thing if reading.thing in turn.e.catalog.things else None
     tx = turn.tx
-    if name == FALLBACK_INTENT:
-        turn.events.append("fallback")
+    if name == FALLBACK_INTENT or reading.act == "out_of_scope":
+        turn.events.append("fallback")  # the dashboard's 未识别率: not understood, or not ours to do
     if any(e["entity"] == "application_no" for e in result.get("entities", [])) or reading.act == "progress":
         await turn.go.progress(turn)  # a 申办编号 on its own asks for that application; a thing, for its own
         turn.s.misunderstood = 0
         return
+    busy = turn.s.draft is not None and turn.s.draft.started
+    if (
+        reading.act in ("apply", "unclear", "out_of_scope")
+        and busy
+        and ASKING_END.search(turn.text)
+        and (thing in (None, turn.s.current))
+    ):
+        # a question in the middle of the form the acts do not tell (“挂自己家门口还得批？”): the
+        # guide's 常见问题, or an honest “not sure” with 12345 offered — never “欢迎回来”
+        turn.s.misunderstood = 0
+        if not guide.faq_answer(turn, turn.text):
+            turn.say.text(tx.NOT_ANSWERED)
+        await turn.ask_next(repeat=True, back=True)
+        return
+    if reading.act in ("apply", *ASK_INTENTS) and thing is not None:
+        keep_second_need(turn, thing)
     if reading.act == "apply" and thing is not None:
         ambiguous = result.get("ambiguous")
         if ambiguous and all(x.startswith(THING_PREFIX) for x in ambiguous):
@@ -37,12 +62,15 @@ async def understand(turn: Turn) -> None:
         return
     if reading.act in ASK_INTENTS:
         turn.s.misunderstood = 0
-        busy = turn.s.draft is not None and turn.s.draft.started
         if thing is not None and thing != turn.s.current and not busy:
             # “孩子上户口要带啥”: that guide's answer, and the thing in focus for “那要多久”
             focus(turn, thing)
             guide.answer_question(turn, reading.act)
             guide.ask_start(turn)
+            return
+        top = (result.get("thing_ranking") or [{"name": "none", "confidence": 1.0}])[0]
+        if thing is None and turn.thing() is None and top["name"] == "none" and _names_something(turn.text):
+            turn.say.text(tx.OUT_OF_SCOPE_ASKED)  # “护照咋办 要去哪”: something, but none of ours
             return
         # about the thing in focus, or (in the middle of a form) about another: answered, the form goes on
         guide.answer_question(turn, reading.act, thing)
@@ -61,6 +89,17 @@ async def understand(turn: Turn) -> None:
     if reading.act in commands:
         await turn.go.command(turn, commands[reading.act])
         return
+    if (
+        reading.act == "out_of_scope"
+        and thing is None
+        and reading.act_confidence >= OUT_OF_SCOPE_SURE
+        and _worded(turn.text)
+    ):
+        # “护照咋办”: what the assistant does, and that 12345 answers the rest
+        turn.s.misunderstood = 0
+        turn.say.text(tx.OUT_OF_SCOPE)
+        await turn.ask_next(repeat=True, back=True)
+        return
     candidates = [
         r["name"][len(THING_PREFIX) :]
         for r in result.get("intent_ranking", [])[:5]
@@ -75,6 +114,45 @@ async def understand(turn: Turn) -> None:
         focused = turn.thing()  # the example fits the conversation: not 上户口 to someone burying a parent
         turn.say.text(tx.NOT_UNDERSTOOD_ABOUT.format(name=focused.name) if focused else tx.NOT_UNDERSTOOD)
         await turn.ask_next(repeat=True, back=True)
+
+
+OUT_OF_SCOPE_SURE = 0.5
+
+
+def _worded(text: str) -> bool:
+    """Words, not keyboard noise (“啊啊啊啊”, “asdf”): four Chinese characters, three of them different."""
+    han = re.findall(r"[\u4e00-\u9fff]", text)
+    return len(han) >= 4 and len(set(han)) >= 3
+
+
+# the words of any question, whatever it is about
+_ASKING_WORDS = re.compile(
+    r"请问|你好|您好|咋|怎么|怎样|如何|办理|办|要|去|到|在|哪儿?|我|想|的|了|吗|呢|啊|呀|需要|什么|啥|这个|那个|一下|能|可以|"
+    r"不|多少|钱|时间|多久|几天|材料|带|准备|手续|上|网|线|地方|部门|窗口|收费|费|条件|得|还|是|有|和|跟|给|吧"
+)
+
+
+def _names_something(text: str) -> bool:
+    """A question about something besides its asking words (“护照咋办”, not “在哪办”)."""
+    return len(re.findall(r"[\u4e00-\u9fff]", _ASKING_WORDS.sub("", text))) >= 2
+
+
+TWO_NEEDS_SAID = re.compile(r"和|跟|还|也|另外|顺便|再|以及|同时|一块|一起|两样|俩")  # how a second need is added
+SECOND_NEED = 0.9  # how surely the catalog's own words must name a second one-thing (a long, unshared word)
+
+
+def keep_second_need(turn: Turn, first: str) -> None:
+    """A second one-thing named in the same breath (“退休了，公积金也想提出来”), by the catalog's own
+    words and surely: said back, kept, and taken up when the first is handed in."""
+    if not TWO_NEEDS_SAID.search(turn.text):
+        return  # one need, in several words (“企业名下的房产过户” is not also 二手房)
+    named = turn.e.thing_words().named_in(turn.text)
+    second = next((t for t, weight in named if t != first and weight >= SECOND_NEED), None)
+    if second is None or second in turn.s.pending or second in turn.s.drafts:
+        return
+    turn.s.pending.append(second)
+    names = turn.e.catalog.things
+    turn.say.text(turn.tx.TWO_NEEDS, first=names[first].name, second=names[second].name)
 
 
 def offer_things(turn: Turn, ids: list[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.catalog import OneThing
+from bot.catalog.models import FieldType
 from bot.dialogue import form as plan
 from bot.dialogue import states as st
 from bot.dialogue.fields import yes_no
@@ -18,8 +19,12 @@ flow = Flow("review")
 
 def review(turn: Turn, t: OneThing, d: Draft) -> None:
     tx = turn.tx
+    # names in full, so that a name typed wrong is seen (the person typed or was verified for them);
+    # numbers and addresses masked, as everywhere they are shown back
     lines = [
-        (f.label, turn.show(f, d.answers[f.id], masked=True)) for f in plan.fields_in_play(t, d) if f.id in d.answers
+        (f.label, turn.show(f, d.answers[f.id], masked=f.type is not FieldType.name))
+        for f in plan.fields_in_play(t, d)
+        if f.id in d.answers
     ]
     notes = []
     shared = plan.shared_names(t, d)
@@ -49,7 +54,7 @@ async def answer(turn: Turn, a: st.Review) -> bool:
     elif choice == "edit":
         turn.go.ask_which_field(turn, t, d, None)
     elif choice == "cancel":
-        cancel(turn)
+        turn.go.cancel(turn)
     return choice is not None
 
 
@@ -66,13 +71,8 @@ async def submit(turn: Turn) -> None:
     turn.s.drafts.pop(t.id, None)
     turn.s.current, turn.s.awaiting = None, None
     turn.say.text(turn.tx.SUBMITTED)
-
-
-def cancel(turn: Turn) -> None:
-    t = turn.thing()
-    if t is None:
-        turn.say.text(turn.tx.NOTHING_TO_CANCEL)
-        return
-    turn.s.drafts.pop(t.id, None)
-    turn.s.current, turn.s.awaiting = None, None
-    turn.say.text(turn.tx.CANCELLED, name=t.name)
+    if turn.s.pending:  # the other need said at the start, now in turn
+        following = turn.s.pending.pop(0)
+        if following in turn.e.catalog.things:
+            turn.say.text(turn.tx.NEXT_NEED, name=turn.e.catalog.things[following].name)
+            await turn.go.start_thing(turn, following)
