@@ -56,7 +56,9 @@ def judge(item: dict[str, Any], replies: list[Reply], catalog: Catalog) -> str:
         return "missed"
     checks = {
         "progress": standard.PROGRESS_TITLE in text or standard.PROGRESS_NONE in text or "没有查到" in text,
-        "complaint": "投诉" in text or standard.COMPLAINT_ASK in text,
+        "complaint": any(
+            w in text for w in ("投诉", standard.COMPLAINT_ASK, standard.COMPLAINT_NAME, standard.COMPLAINT_PHONE_ASK)
+        ),
         "human": handed,
         "cancel": standard.NOTHING_TO_CANCEL in text or "取消" in text,
         "greet": standard.GREET_BACK in text or standard.WELCOME in text,

@@ -189,7 +189,7 @@ async def test_request_claim_chat_both_ways_and_hand_back_to_the_form(
     await c.say("是")  # an eligibility question: the form is under way
     await c.say("我的身份证号是210102199001011234")
     asked = await c.say("转人工")
-    assert asked[-1]["kind"] == "handoff" and "前面还有 0 位" in asked[-1]["text"]
+    assert asked[-1]["kind"] == "handoff" and standard.QUEUE_NEXT in asked[-1]["text"]
     again = await c.say("转人工")
     assert "您已在等候人工客服" in again[-1]["text"]
 

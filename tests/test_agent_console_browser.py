@@ -54,7 +54,7 @@ async def test_request_claim_chat_hand_back_and_the_form_resumes(server: TestSer
     await type_and_send(citizen, "孩子刚出生，户口咋上")
     await tap(citizen, "开始办理")
     await type_and_send(citizen, "转人工")
-    await expect(last_turn(citizen).locator("[data-kind=handoff]")).to_contain_text("前面还有 0 位")
+    await expect(last_turn(citizen).locator("[data-kind=handoff]")).to_contain_text(standard.QUEUE_NEXT)
     await shot(citizen, "01-citizen-waits-for-a-human.png")
 
     # the agent logs in (a wrong password first), sees the line, claims the conversation

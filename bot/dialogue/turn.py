@@ -78,6 +78,11 @@ class Turn:
         self.events: list[str] = []  # what happened in this turn, for the dashboard's counters
         self.ended = False  # the person took their leave (再见): a phone call may end here
 
+    def settle_act(self, act: str) -> None:
+        """The act of this message, as the flow reading it knows better (its things kept)."""
+        if self._reading is not None:
+            self._reading = Reading(act, 1.0, self._reading.things)
+
     def reread(self, text: str) -> None:
         """Read the rest of the message afresh (“不是投诉，我是想开个店” → “我是想开个店”)."""
         self.text, self._nlu, self._reading = text, None, None

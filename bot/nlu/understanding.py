@@ -45,6 +45,7 @@ def from_intent(result: dict[str, Any]) -> Reading:
 
 CUE_OVER = ("apply", "unclear", "affirm", "deny", "out_of_scope")  # acts the words of a question overrule
 NAMES_NOTHING = ("out_of_scope", "greet", "thanks", "goodbye")  # acts about no one-thing, whatever words
+WORDS_ONLY = ("complaint", "human")  # acts whose one-thing is only the one their words name
 THING_SURE = 0.45
 LEXICON_OVER = 0.6  # below this, the catalog's words may name the thing instead  # a thing the thing classifier names this surely is taken as named
 NONE = "none"
@@ -84,6 +85,11 @@ def read(result: dict[str, Any], named_in: Any = None) -> Reading:
         act, confidence = _beyond_greeting(acts, things)
     if act in NAMES_NOTHING:
         things = {}
+    if act in WORDS_ONLY and named_in is not None:
+        # a complaint or a call for a person is about a one-thing only if its words are said: the
+        # classifier's guess on “窗口那个工作人员态度贼差” is noise
+        said = dict(named_in(text))
+        things = {t: c for t, c in things.items() if t in said}
     ordered = sorted(things.items(), key=lambda kv: -kv[1])
     return Reading(act, confidence, ordered)
 

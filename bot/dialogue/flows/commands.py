@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from bot.dialogue import states as st
 from bot.dialogue.flows import cancel, complaint, form, handover, identify, progress, rating, review, supplement
 from bot.dialogue.turn import Turn
+from bot.nlu.cues import asked_act
 
 Command = Callable[[Turn], Awaitable[bool]]
 
@@ -54,8 +55,19 @@ async def _restart(turn: Turn) -> bool:
 async def _style(turn: Turn, style: str, said: str) -> bool:
     turn.set_style(style)
     turn.say.text(getattr(turn.tx, said))
+    if turn.s.awaiting is None and len(turn.text) > SAID_MORE:
+        # “字太小了看不清 能不能找个人给我打个电话”: the switch, and what else was asked
+        reading = await turn.reading()
+        besides = asked_act(turn.text) or ("apply" if reading.thing else None)
+        if besides is not None:
+            turn.settle_act(besides)  # what is asked beside the switch (the classifier heard only the switch)
+            await identify.understand(turn)
+            return True
     await turn.ask_next(repeat=True)
     return True
+
+
+SAID_MORE = 12  # characters: a message this long says more than “长辈模式”
 
 
 async def _show_filled(turn: Turn) -> bool:

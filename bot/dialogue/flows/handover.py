@@ -28,7 +28,8 @@ async def handoff(turn: Turn, reason: str, template: str | None = None) -> None:
     ticket, new = await desk.open(turn.s.user, turn.msg.channel, t.id if t else None, reason)
     turn.s.handover = ticket.id
     ahead = await desk.position(ticket) - 1
-    line = (turn.tx.HANDOFF_QUEUED if new else turn.tx.HANDOFF_STILL_QUEUED).format(ahead=ahead)
+    place = turn.tx.QUEUE_NEXT if ahead == 0 else turn.tx.QUEUE_AHEAD.format(ahead=ahead)  # not “前面还有 0 位”
+    line = (turn.tx.HANDOFF_QUEUED if new else turn.tx.HANDOFF_STILL_QUEUED).format(place=place)
     turn.say.handoff(reason, f"{template}\n{line}" if template else line)
 
 

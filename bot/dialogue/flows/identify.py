@@ -100,6 +100,11 @@ async def understand(turn: Turn) -> None:
         turn.say.text(tx.OUT_OF_SCOPE)
         await turn.ask_next(repeat=True, back=True)
         return
+    top = (result.get("thing_ranking") or [{"name": "none", "confidence": 1.0}])[0]
+    if thing is None and turn.thing() is None and top["name"] == "none" and _names_something(turn.text):
+        turn.s.misunderstood = 0
+        turn.say.text(tx.OUT_OF_SCOPE_ASKED)  # “低保咋申请啊”, “老年优待证咋办”: something, but none of ours
+        return
     candidates = [
         r["name"][len(THING_PREFIX) :]
         for r in result.get("intent_ranking", [])[:5]
@@ -134,7 +139,8 @@ _ASKING_WORDS = re.compile(
 
 def _names_something(text: str) -> bool:
     """A question about something besides its asking words (“护照咋办”, not “在哪办”)."""
-    return len(re.findall(r"[\u4e00-\u9fff]", _ASKING_WORDS.sub("", text))) >= 2
+    rest = set(re.findall(r"[\u4e00-\u9fff]", _ASKING_WORDS.sub("", text)))
+    return _worded(text) and len(rest) >= 2
 
 
 TWO_NEEDS_SAID = re.compile(r"和|跟|还|也|另外|顺便|再|以及|同时|一块|一起|两样|俩")  # how a second need is added
