@@ -45,7 +45,8 @@ def test_what_is_said_instead_of_a_name_is_refused(said: str) -> None:
 
 def test_a_name_has_two_to_fifteen_characters_its_dots_not_counted() -> None:
     assert parse_value(NAME, "王").problem == "name.format"
-    assert parse_value(NAME, "阿" * 16).problem == "name.format"
+    assert parse_value(NAME, "阿依古丽买买提艾尔肯阿不都热合曼").problem == "name.format"  # 16
+    assert parse_value(NAME, "呜呜呜").problem == "name.not_a_name"
     assert parse_value(NAME, "阿依古丽·买买提·艾尔肯").value == "阿依古丽·买买提·艾尔肯"
 
 

@@ -372,3 +372,30 @@ async def test_two_needs_in_one_message_are_taken_up_one_after_the_other() -> No
     last = c.transcript[-1][1]
     assert standard.NEXT_NEED.format(name="公积金提取") in "\n".join(r.text for r in last)
     assert any(isinstance(r, GuideCard) and r.thing_id == "housing_fund_withdrawal" for r in last)
+
+
+async def test_what_a_material_is_can_be_asked_in_the_middle_of_the_form() -> None:
+    engine = memory_engine()
+    told = await talk(engine, "mem:what-is", "老伴走了 后事咋办", "开始办理", "是", "是", "1", "啥叫死亡证明")
+    assert "死亡证明”：" in told and standard.OUT_OF_SCOPE not in told
+    assert "申请人姓名" in told  # and the question again
+
+
+async def test_after_the_offer_of_help_the_answer_to_the_open_question_is_still_taken() -> None:
+    engine = memory_engine()
+    c = Citizen(engine, "mem:help-then-answer")
+    await c.say("我想给狗办证")
+    replies = await c.say("开始办理")
+    for _ in range(6):  # to the first field asked
+        if isinstance(replies[-1], FieldPrompt):
+            break
+        replies = await c.say("1")
+    field = replies[-1]
+    assert isinstance(field, FieldPrompt) and field.field_id == "applicant_name"
+    for noise in ("啊啊啊", "呜呜呜"):
+        await c.say(noise)
+    replies = await c.say("？？？")
+    assert standard.NOT_UNDERSTOOD_AGAIN in replies[-1].text
+    replies = await c.say("王淑芬")  # not a way out: the answer to the name, asked before the offer
+    s = await engine.sessions.load(c.user, "test")
+    assert s.drafts["dog_license"].answers["applicant_name"] == "王淑芬"

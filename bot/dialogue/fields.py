@@ -253,7 +253,7 @@ def _name(f: FormField | None, raw: str) -> Parsed:
     if _NO_NAME_GIVEN.search(text):
         return Parsed(problem="name.not_a_name")
     v = _name_in(text)
-    if _NOT_A_NAME.search(v):
+    if _NOT_A_NAME.search(v) or (len(v) > 1 and len(set(v)) == 1):  # “呜呜呜” is no one's name
         return Parsed(problem="name.not_a_name")
     shortest, longest = NAME_LENGTH
     length = len(v.replace("·", ""))

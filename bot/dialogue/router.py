@@ -107,6 +107,9 @@ async def answer(turn: Turn, a: st.Awaiting) -> bool:
 class Hub:
     """The flows' calls to each other (``bot.dialogue.turn.Flows``)."""
 
+    async def answer(self, turn: Turn) -> bool:
+        return turn.s.awaiting is not None and await answer(turn, turn.s.awaiting)
+
     async def ask_next(self, turn: Turn, repeat: bool = False, back: bool = False) -> None:
         await form.ask_next(turn, repeat, back)
 

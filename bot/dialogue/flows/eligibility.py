@@ -86,7 +86,7 @@ async def answer_proxy(turn: Turn, a: st.Proxy) -> bool:
 async def answer_relation(turn: Turn, a: st.ProxyRelation) -> bool:
     d = turn.s.draft
     assert d is not None
-    relation = turn.text[:20]
+    relation = re.sub(r"^(?:我是|俺是)(?:他|她|它)?(?:的)?", "", turn.text.strip())[:20]  # “我是他老伴” → 老伴
     if not KINSHIP.search(relation):
         return False  # not a relation (“我想开个药店”): read afresh
     d.proxy_relation = relation

@@ -187,9 +187,9 @@ async def answer_pick_field(turn: Turn, a: st.PickField) -> bool:
 
 
 def _about(f: FormField, text: str) -> bool:
-    """A question about this question: short (“啥意思？”), or naming its words or an option."""
+    """A question about this question: short (“啥意思？”), or naming it or one of its options."""
     words = [f.label, *(f.options or [])]
-    return len(text) <= 6 or any(w in text or text[:4] in w for w in words)
+    return len(text) <= 4 or any(w in text for w in words)
 
 
 def store(t: OneThing, d: Draft, f: FormField, value: Any) -> None:

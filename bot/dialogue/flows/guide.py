@@ -95,6 +95,25 @@ def faq_answer(turn: Turn, text: str) -> bool:
     return True
 
 
+def explain(turn: Turn, text: str) -> bool:
+    """“啥叫死亡证明”: the material of the thing in focus that the question names, with its note (or a
+    常见问题 that answers it)."""
+    t = turn.thing()
+    if t is None:
+        return False
+    said = _bigrams(text)
+    scored = [(len(said & _bigrams(m.name)), m) for m in t.materials]
+    best = max((n for n, _ in scored), default=0)
+    if best >= 2:  # each material the question names (several may: 死亡证明 of two kinds)
+        for _, m in [x for x in scored if x[0] == best][:3]:
+            used_by = "、".join(i.name for i in t.items if i.key in m.items)
+            turn.say.text(
+                turn.tx.MATERIAL_EXPLAINED, name=m.name, note=m.note or turn.tx.MATERIAL_USED_BY.format(items=used_by)
+            )
+        return True
+    return faq_answer(turn, text)
+
+
 def _bigrams(text: str) -> set[str]:
     runs = re.findall(r"[\u4e00-\u9fff]+", text)
     return {r[i : i + 2] for r in runs for i in range(len(r) - 1)}

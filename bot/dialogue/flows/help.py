@@ -29,6 +29,13 @@ def offer(turn: Turn) -> None:
 @flow.state("help", answers="one of the ways out", goes_to=("pick_thing", "complaint", "", *NEXT, "start"))
 async def answer(turn: Turn, a: st.Help) -> bool:
     choice = turn.option(a)
+    if choice is None and a.value is not None:
+        # not a way out, maybe the answer to the question open before (an ID number typed): tried there
+        turn.s.awaiting = st.restore(a.value)
+        if await turn.go.answer(turn):
+            return True
+        turn.s.awaiting = a
+        return False
     if choice == "human":
         await turn.go.handoff(turn, "not_understood")
     elif choice == "ask":

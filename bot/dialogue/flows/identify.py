@@ -12,7 +12,7 @@ from bot.dialogue.flows.base import NEXT, Flow
 from bot.dialogue.messages import Choice, ChoicesReply
 from bot.dialogue.session import Draft
 from bot.dialogue.turn import ASK_INTENTS, ASKING_END, FALLBACK_INTENT, THING_PREFIX, Turn
-from bot.nlu.cues import NOT_A_COMPLAINT
+from bot.nlu.cues import NOT_A_COMPLAINT, asks_meaning
 
 flow = Flow("identify")
 
@@ -88,6 +88,12 @@ async def understand(turn: Turn) -> None:
     commands = {"human": "handoff", "complaint": "complaint", "elderly_mode": "elderly_on", "cancel": "cancel"}
     if reading.act in commands:
         await turn.go.command(turn, commands[reading.act])
+        return
+    if asks_meaning(turn.text) and turn.thing() is not None and thing in (None, turn.s.current):
+        turn.s.misunderstood = 0  # “啥叫死亡证明”: the guide's own words for it
+        if not guide.explain(turn, turn.text):
+            turn.say.text(tx.NOT_ANSWERED)
+        await turn.ask_next(repeat=True, back=True)
         return
     if (
         reading.act == "out_of_scope"
