@@ -69,7 +69,7 @@ def test_options_by_order_and_by_the_words_they_share() -> None:
     assert sharing("邮寄", ["邮寄到家", "邮寄到单位"]) is None  # as likely one as the other
 
 
-async def _answer(thing: str, field: str, said: str) -> tuple[Draft, str]:
+async def _answer(thing: str, field: str, said: str, **answers: str) -> tuple[Draft, str]:
     engine = memory_engine()
     s = await engine.sessions.load("u", "test")
     t = engine.catalog.things[thing]
@@ -79,6 +79,7 @@ async def _answer(thing: str, field: str, said: str) -> tuple[Draft, str]:
         started=True,
         prefill_confirmed=True,
         eligibility={e.id: True for e in t.eligibility},
+        answers=answers,
     )
     say = Say(s)  # the question on screen, as the turn before left it
     s.current, s.awaiting = (
@@ -125,3 +126,10 @@ async def test_the_outside_authors_answers_are_taken_as_meant() -> None:
     assert caught["refuse"][0] == caught["refuse"][1]  # every non-answer refused
     assert result["accepted_right"] >= 0.69
     assert result["outcomes"].get("wrong", 0) <= 0.02 * result["n"]
+
+
+async def test_letting_go_said_for_a_free_text_field_is_not_stored() -> None:
+    draft, told = await _answer("dog_license", "dog_name", "那先不办了，等我照完相再说", applicant_name="王淑芬")
+    assert "dog_name" not in draft.answers and "确定要取消" in told  # asked first, nothing erased
+    draft, told = await _answer("dog_license", "dog_name", "2")
+    assert "dog_name" not in draft.answers  # a number from an earlier list is not a dog's name

@@ -228,6 +228,8 @@ def parse_value(f: FormField, text: str, today: date | None = None, metadata: di
         return _name(f, raw)
     if t is FieldType.address and len(raw) < 6:
         return Parsed(problem="address.short")
+    if t is FieldType.text and len(raw) < 2:
+        return Parsed(problem="text.short")  # “2”: a number from an earlier list, not a breed
     limit = f.max_length or 200
     if len(raw) > limit:
         return Parsed(problem="text.too_long", params={"max": limit})

@@ -158,6 +158,7 @@ PROBLEM = {
     "number.min": "不能小于 {min}。",
     "number.max": "不能大于 {max}。",
     "text.empty": "内容不能为空。",
+    "text.short": "这一项请写完整一些。",
     "text.too_long": "最多 {max} 个字，请精简一下。",
     "name.format": "姓名应为 2 到 15 个汉字（少数民族姓名可含“·”），请核对。",
     "name.not_a_name": "这里要填的是姓名（2 到 15 个汉字，少数民族姓名可含“·”），请直接告诉我名字。有不明白的也可以直接问我。",

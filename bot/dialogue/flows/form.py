@@ -21,10 +21,12 @@ from bot.dialogue.messages import Reply
 from bot.dialogue.say import spoken_groups
 from bot.dialogue.session import Draft
 from bot.dialogue.turn import CONFIDENT, Turn
-from bot.nlu.cues import asks_meaning
+from bot.nlu.cues import asked_act, asks_meaning
 
 flow = Flow("form")
 # answers a question cannot pass for: digits, and files (whose names may say “材料”)
+# what the words say instead of an answer (“那先不办了，等我照完相再说” is not a dog's name)
+_NOT_ANSWERS = ("cancel", "human", "complaint", "progress")
 _NOT_WORDS = (FieldType.id_card, FieldType.phone, FieldType.uscc, FieldType.attachment)
 _REPLY: TypeAdapter[Reply] = TypeAdapter(Reply)
 
@@ -113,7 +115,10 @@ async def answer_field(turn: Turn, a: st.FormField) -> bool:
         turn.ask(st.FormField(ref=f.id, options=turn.say.field(f)))
         return True
     if f.type not in _NOT_WORDS and (
-        await turn.is_question() or await turn.interrupts(0.8) or await turn.other_thing()
+        asked_act(turn.text) in _NOT_ANSWERS
+        or await turn.is_question()
+        or await turn.interrupts(0.8)
+        or await turn.other_thing()
     ):
         return False  # “要带啥材料？” is not a hospital's name, nor “这个要花钱不” a child's
     # other fields said in the same breath (“我叫张三，电话138…”), this one maybe among them
