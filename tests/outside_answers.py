@@ -70,7 +70,8 @@ async def judge(engine: Engine, n: int, item: dict[str, Any]) -> tuple[bool, str
     if want in NOT_STORED:
         right = stored is None and not skipped
         if want == "unclear" and right:
-            right = any(o in said for o in item.get("options") or [])  # asked again, with the options
+            whole = "\n".join(r.text for r in replies)
+            right = any(o in whole for o in item.get("options") or ["是"])  # asked again, with the options
         return right, f"stored={stored!r} | {said}"
     return stored == want, f"stored={stored!r} | {said}"
 

@@ -12,6 +12,7 @@ from bot.dialogue.fields import parse_value, pick_option, sharing, yes_no
 from bot.dialogue.messages import Inbound
 from bot.dialogue.say import Say
 from bot.dialogue.session import Draft
+from bot.texts import standard
 from tests.memory_engine import memory_engine
 from tests.outside_answers import load, measure
 
@@ -133,3 +134,9 @@ async def test_letting_go_said_for_a_free_text_field_is_not_stored() -> None:
     assert "dog_name" not in draft.answers and "确定要取消" in told  # asked first, nothing erased
     draft, told = await _answer("dog_license", "dog_name", "2")
     assert "dog_name" not in draft.answers  # a number from an earlier list is not a dog's name
+
+
+async def test_not_knowing_is_not_a_misunderstanding() -> None:
+    draft, told = await _answer("posthumous_affairs", "has_housing_fund", "好像交过又好像没有 我也说不准")
+    assert "has_housing_fund" not in draft.answers
+    assert standard.UNSURE_ANSWER in told and "1. 是" in told  # asked again, with the options

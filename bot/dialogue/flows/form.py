@@ -21,7 +21,7 @@ from bot.dialogue.messages import Reply
 from bot.dialogue.say import spoken_groups
 from bot.dialogue.session import Draft
 from bot.dialogue.turn import CONFIDENT, Turn
-from bot.nlu.cues import asked_act, asks_meaning
+from bot.nlu.cues import UNSURE, asked_act, asks_meaning
 
 flow = Flow("form")
 # answers a question cannot pass for: digits, and files (whose names may say “材料”)
@@ -134,6 +134,10 @@ async def answer_field(turn: Turn, a: st.FormField) -> bool:
         parsed = Parsed(value=turn.msg.choice)
     if not parsed.ok and f.type is FieldType.attachment and not f.required and later(turn.text):
         return await skip(turn)  # “照片还没照呢，以后再补”: a material that may come later
+    if not parsed.ok and UNSURE.search(turn.text) and f.type in (FieldType.boolean, FieldType.enum):
+        # “好像有吧 说不准”: not a misunderstanding — they do not know yet
+        turn.say.field(f, problem=turn.tx.UNSURE_ANSWER)
+        return True
     if not parsed.ok:
         if await turn.is_question() or await turn.other_thing() or await turn.interrupts(CONFIDENT):
             return False
