@@ -399,3 +399,21 @@ async def test_after_the_offer_of_help_the_answer_to_the_open_question_is_still_
     replies = await c.say("王淑芬")  # not a way out: the answer to the name, asked before the offer
     s = await engine.sessions.load(c.user, "test")
     assert s.drafts["dog_license"].answers["applicant_name"] == "王淑芬"
+
+
+async def test_a_no_in_the_persons_own_words_is_confirmed_before_it_refuses() -> None:
+    engine = memory_engine()
+    c = Citizen(engine, "mem:refusal")
+    await c.say("跑外卖的能自己交社保不")
+    await c.say("开始办理")
+    replies = await c.say("有 以前办过")  # to “您已年满16周岁，而且还没有到法定退休年龄吗？”
+    assert "想跟您确认一下" in replies[-1].text and "根据您的回答" not in replies[0].text
+    replies = await c.say("不是，我符合")
+    assert "根据您的回答" not in "\n".join(r.text for r in replies)
+    s = await engine.sessions.load(c.user, "test")
+    assert all(s.drafts["flexible_employment"].eligibility.values())
+    c2 = Citizen(engine, "mem:refusal-plain")
+    await c2.say("跑外卖的能自己交社保不")
+    await c2.say("开始办理")
+    replies = await c2.say("不是")  # a plain no needs no confirming
+    assert replies[0].text.startswith("根据您的回答")

@@ -26,7 +26,9 @@ FORM_PAGE = "/pages/apply/index?thing={id}"  # the mini-program's form page (cha
 _GROUPS = re.compile(r"(\d{6})(\d{4})(\d{4})(\d{3}[\dX])")
 
 
-_PREFILL_CLAIM = re.compile(r"[^，,；;。（）()]*(?:自动带出|自动查到)[^，,；;。（）()]*[，,；;。]?(?:请核对[，,；;。]?)?")
+_PREFILL_CLAIM = re.compile(
+    r"[^，,；;。（）()]*(?:自动带出|自动查到)[^，,；;。（）()]*[，,；;。]?(?:请核对[，,；;。]?)?"
+)
 
 
 def asked_help(help_text: str) -> str:

@@ -39,6 +39,8 @@ class Start(Awaited):
 class Eligibility(Awaited):
     kind: Literal["eligibility"] = "eligibility"
     ref: str  # the eligibility question's id
+    # a no said in the person's own words (“有 以前办过”), to be confirmed before it refuses them
+    confirming: bool = False
 
 
 class Proxy(Awaited):

@@ -100,6 +100,8 @@ START_OPTIONS = {"start": "开始办理", "materials": "再看一下材料", "ot
 START_AGAIN = "准备好了就回复“开始办理”；有疑问可以直接问我，比如“要带啥材料”。"
 
 ELIGIBILITY_INTRO = "先确认一下办理条件（回复“是”或“不是”）："
+REFUSAL_CONFIRM = "想跟您确认一下：您回答的是“{said}”。如果不符合这个条件，“{item}”暂时不能在这里办理（{reason}）。您是不符合这个条件吗？"
+REFUSAL_OPTIONS = {"yes": "是的，不符合", "no": "不是，我符合"}
 NOT_ELIGIBLE = "根据您的回答，暂时不能在这里办理“{item}”：{reason}\n建议：{instead}"
 NOT_ELIGIBLE_ALL = "这件事暂时无法继续办理。如需帮助，可以回复“转人工”。"
 NOT_ELIGIBLE_PARTLY = "其余事项可以继续办理。"

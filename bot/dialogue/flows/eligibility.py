@@ -7,7 +7,7 @@ import re
 from bot.catalog import OneThing
 from bot.dialogue import form as plan
 from bot.dialogue import states as st
-from bot.dialogue.fields import yes_to
+from bot.dialogue.fields import yes_no, yes_to
 from bot.dialogue.flows.base import NEXT, Flow
 from bot.dialogue.session import Draft
 from bot.dialogue.turn import Turn
@@ -16,6 +16,7 @@ from bot.dialogue.turn import Turn
 KINSHIP = re.compile(
     r"[爸妈父母子女儿孙爷奶姥外公婆兄弟姐妹哥嫂夫妻媳婿叔姑舅姨侄甥亲监护]|配偶|老伴|对象|爱人|老公|老婆|朋友|同事"
 )
+_PLAIN_NO = ("不是", "否", "不", "不符合", "不对", "2")  # a no that needs no confirming
 flow = Flow("eligibility")
 
 
@@ -46,9 +47,19 @@ async def answer(turn: Turn, a: st.Eligibility) -> bool:
     if e is None:  # the catalog changed under a waiting session
         await turn.ask_next()
         return True
-    said = (picked == "yes") if picked else yes_to(e.question, turn.text)
+    if a.confirming:  # “是的，不符合” confirms the no; “不是，我符合” takes it back
+        said = None if picked is None and yes_no(turn.text) is None else not (picked == "yes" or yes_no(turn.text))
+    else:
+        said = (picked == "yes") if picked else yes_to(e.question, turn.text)
     if said is None:
         return False
+    if not said and not picked and not a.confirming and turn.text.strip() not in _PLAIN_NO:
+        # a no read from the person's own words ends the application: they confirm it first
+        names = "、".join(i.name for i in t.items if i.key in (e.items or [i.key for i in t.items]))
+        prompt = turn.tx.REFUSAL_CONFIRM.format(said=turn.text.strip()[:30], item=names, reason=e.if_not.rstrip("。"))
+        turn.ask(st.Eligibility(ref=e.id, confirming=True,
+                                options=turn.say.choices(prompt, list(turn.tx.REFUSAL_OPTIONS.items()))))  # fmt: skip
+        return True
     d.eligibility[e.id] = said
     if not said:
         gated = e.items or [i.key for i in t.items]

@@ -30,11 +30,14 @@ def offer(turn: Turn) -> None:
 async def answer(turn: Turn, a: st.Help) -> bool:
     choice = turn.option(a)
     if choice is None and a.value is not None:
-        # not a way out, maybe the answer to the question open before (an ID number typed): tried there
+        # not a way out, maybe the answer to the question open before (an ID number typed): tried
+        # there, and taken only if it answers it (else the offer stands, as if not tried)
+        said, misunderstood = len(turn.say.replies), turn.s.misunderstood
         turn.s.awaiting = st.restore(a.value)
-        if await turn.go.answer(turn):
+        if await turn.go.answer(turn) and not turn.failed:
             return True
-        turn.s.awaiting = a
+        del turn.say.replies[said:]
+        turn.s.awaiting, turn.s.misunderstood, turn.failed = a, misunderstood, False
         return False
     if choice == "human":
         await turn.go.handoff(turn, "not_understood")
