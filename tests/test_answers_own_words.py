@@ -46,7 +46,7 @@ def test_what_is_said_instead_of_a_name_is_refused(said: str) -> None:
 
 def test_a_name_has_two_to_fifteen_characters_its_dots_not_counted() -> None:
     assert parse_value(NAME, "王").problem == "name.format"
-    assert parse_value(NAME, "阿依古丽买买提艾尔肯阿不都热合曼").problem == "name.format"  # 16
+    assert parse_value(NAME, "阿依古丽买买提艾尔肯阿卜杜热合曼").problem == "name.format"  # 16
     assert parse_value(NAME, "呜呜呜").problem == "name.not_a_name"
     assert parse_value(NAME, "阿依古丽·买买提·艾尔肯").value == "阿依古丽·买买提·艾尔肯"
 
@@ -140,3 +140,21 @@ async def test_not_knowing_is_not_a_misunderstanding() -> None:
     draft, told = await _answer("posthumous_affairs", "has_housing_fund", "好像交过又好像没有 我也说不准")
     assert "has_housing_fund" not in draft.answers
     assert standard.UNSURE_ANSWER in told and "1. 是" in told  # asked again, with the options
+
+
+async def test_with_every_item_answered_away_nothing_is_offered_for_submission() -> None:
+    from bot.dialogue.scripted import Citizen
+
+    engine = memory_engine()
+    t = engine.catalog.things["social_insurance_transfer"]
+    moving_nothing = {f.id: "否" for f in t.form.fields if f.type == "boolean" and f.id.startswith("transfer_")}
+    c = Citizen(engine, "u:nothing", overrides=moving_nothing)
+    replies = await c.say("社保关系转移接续")
+    for _ in range(60):
+        answer = c.answer_for(replies, t)
+        if answer is None:
+            break
+        replies = await c.say(answer)
+    told = "\n".join(r.text for _, rs in c.transcript[-2:] for r in rs)
+    assert standard.NOTHING_LEFT.format(name=t.name) in told, c.dump()
+    assert standard.SUBMIT_FAILED not in told

@@ -30,7 +30,7 @@ _NAME = re.compile(r"^[\u4e00-\u9fff]+(?:·[\u4e00-\u9fff]+)*$")  # 阿依古丽
 NAME_LENGTH = (2, 15)  # characters of a name, its dots not counted
 # what is said instead of a name (“不知道”, “还没起名呢”, “这个要花钱不”): words and characters no
 # name holds — particles, question words, denials
-_NOT_A_NAME = re.compile(r"[吗呢吧啊呀哦嗯么啥咋谁哪没给办的了我你他她俺个？?！!，,、]")
+_NOT_A_NAME = re.compile(r"[吗呢吧啊呀哦嗯么啥咋谁哪没给办的了我你他她俺个是？?！!，,、]")  # 不: 阿不都
 _NAME_PREFIX = re.compile(r"^(?:我叫|我是|叫|姓名是?|名字是?|他叫|她叫|孩子叫|就叫)[:：]?")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _ATTACHMENT_TEXT = re.compile(r"\.(?:jpe?g|png|pdf|heic)$|^(?:已上传|上传了|\[图片\])", re.IGNORECASE)
@@ -239,7 +239,7 @@ def parse_value(f: FormField, text: str, today: date | None = None, metadata: di
 # said instead of a name, anywhere in the message (“小名叫豆豆 大名还没定”, “卖家姓吴”)
 _NO_NAME_GIVEN = re.compile(
     r"不知道|不清楚|不晓得|不记得|忘了|没有|没起|还没|没想|没定|随便|这个|那个|什么|怎么|请问|你好|您好|谢谢"
-    r"|人工|客服|一下|办理|多少|干啥|嘎哈|不用|不要|算了|等等|就行|叫我|姓(?!名)|[吗呢啥咋谁？?]"
+    r"|人工|客服|一下|办理|多少|干啥|嘎哈|不用|不要|不是|算了|等等|就行|叫我|姓(?!名)|[吗呢啥咋谁？?]"
 )
 # who the name is of, said before it (“他爸叫刘洋”, “会计 白雪”, “先父陈国栋”)
 _SAID_BEFORE = re.compile(r"^(?:我|俺|本人|先父|先母|亡夫|亡妻|姓名|名字|就是)+[:：]?")
@@ -273,7 +273,7 @@ def _name_in(text: str) -> str:
     marked = bool(m and m.group(1).strip())
     if marked and m:
         part = m.group(1)
-    words = part.split()
+    words = [w for w in part.split() if w not in ("我", "俺", "本人", "自己")] or part.split()
     if len(words) > 1 and all(len(w) == 1 for w in words[1:]):
         v = "".join(words)  # “马 桂 兰”, “我 周 文 博”
     elif words:

@@ -90,6 +90,11 @@ async def next_question(turn: Turn, t: OneThing, d: Draft) -> None:
     if m is not None:
         commitment.ask(turn, t, d, m)
         return
+    if not plan.items_in_play(t, d):
+        # every item answered away (“不转” to each insurance): nothing to hand in, so no review
+        turn.say.text(tx.NOTHING_LEFT, name=t.name)
+        turn.s.awaiting = None
+        return
     missing = plan.missing_tolerable(t, d)
     if missing and not d.tolerable_told:
         d.tolerable_told = True
