@@ -158,3 +158,18 @@ async def test_with_every_item_answered_away_nothing_is_offered_for_submission()
     told = "\n".join(r.text for _, rs in c.transcript[-2:] for r in rs)
     assert standard.NOTHING_LEFT.format(name=t.name) in told, c.dump()
     assert standard.SUBMIT_FAILED not in told
+
+
+async def test_a_number_said_again_as_a_correction_puts_the_earlier_answer_right() -> None:
+    draft, told = await _answer("dog_license", "dog_name", "哎 刚才手机号整错了 是17640218835 最后俩数反了",
+                                applicant_name="王淑芬", applicant_phone="13840012345")  # fmt: skip
+    assert draft.answers["applicant_phone"] == "17640218835" and "dog_name" not in draft.answers
+    assert "已改为" in told and "犬只名字" in told  # said back, and the open question again
+
+
+async def test_a_required_material_is_never_offered_as_skippable() -> None:
+    parse = parse_value(
+        FormField(id="x", label="退出现役证照片", type="attachment", material="m", help="h", example="e", items=["i"]),
+        "退出现役证有",
+    )
+    assert parse.problem == "attachment.required" and "跳过" not in standard.PROBLEM["attachment.required"]

@@ -175,7 +175,10 @@ def parse_value(f: FormField, text: str, today: date | None = None, metadata: di
             return Parsed(value=str(files[0]))
         if _ATTACHMENT_TEXT.search(raw):
             return Parsed(value=raw)
-        return Parsed(problem="attachment.missing", params={"label": f.label})
+        # a required material cannot be skipped: the problem says so, never “回复跳过” (which loops)
+        return Parsed(
+            problem="attachment.missing" if not f.required else "attachment.required", params={"label": f.label}
+        )
     if not raw:
         return Parsed(problem="text.empty")
     if t is FieldType.id_card:
@@ -306,14 +309,31 @@ def _number(f: FormField, raw: str) -> Parsed:
     if n is None or (f.type is FieldType.integer and n != int(n)):
         return Parsed(problem=code, params={"example": f.example})
     if f.min is not None and n < f.min:
-        return Parsed(problem="number.min", params={"min": f.min})
+        return Parsed(problem="number.min", params={"min": f"{f.min:g}"})
     if f.max is not None and n > f.max:
-        return Parsed(problem="number.max", params={"max": f.max})
+        return Parsed(problem="number.max", params={"max": f"{f.max:g}"})
     return Parsed(value=int(n) if f.type is FieldType.integer else round(n, 2))
 
 
 # Entities a message may carry for fields other than the one asked.
 ENTITY_FOR_TYPE = {FieldType.id_card: "id_card", FieldType.phone: "phone", FieldType.uscc: "uscc"}
+
+
+_FIXING = re.compile(r"错了|整错|输错|填错|写错|打错|说错|弄错|不对")
+
+
+def corrected_values(text: str, answered: list[FormField], today: date | None = None) -> dict[str, Any]:
+    """“刚才手机号整错了 是176…”: a number said again for a field already answered, with words that
+    say the first was wrong — for the one answered field of its kind."""
+    if not _FIXING.search(text):
+        return {}
+    out: dict[str, Any] = {}
+    for s in extract(normalize(text), today=today):
+        kind = next((k for k, e in ENTITY_FOR_TYPE.items() if e == s["entity"]), None)
+        fields = [f for f in answered if kind is not None and FieldType(f.type) is kind]
+        if "problem" not in s and len(fields) == 1:
+            out[fields[0].id] = s["value"]
+    return out
 
 
 def extra_values(text: str, fields: list[FormField], today: date | None = None) -> dict[str, Any]:

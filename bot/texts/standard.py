@@ -134,6 +134,7 @@ FIELD_SAVED = "已记录：{label} {value}"
 FIELD_SKIPPED = "已跳过：{label}"
 FIELD_NOT_SKIPPABLE = "“{label}”是必填项，不能跳过。"
 FIELD_REASK = "好的，请重新提供：{label}"
+FIELD_CORRECTED = "好的，“{label}”已改为：{value}。"
 UNSURE_ANSWER = "不确定也没关系：可以先查一下再回答，已填的内容都会保留；也可以回复“转人工”请工作人员帮您看。"
 FIELD_EXPLAINED = "“{label}”这一项是说：{help}"
 FIELD_UNKNOWN_FIX = "您想修改哪一项？"
@@ -168,6 +169,7 @@ PROBLEM = {
     "name.not_a_name": "这里要填的是姓名（2 到 15 个汉字，少数民族姓名可含“·”），请直接告诉我名字。有不明白的也可以直接问我。",
     "address.short": "地址请写具体一些，包括市、区、街道和门牌号。",
     "attachment.missing": "请上传{label}，或回复“跳过”以后补交。",
+    "attachment.required": "这份材料需要上传：请发送{label}的照片或文件。一时找不到也没关系，已填的内容都会保留。",
 }
 USCC_FLAGGED = "提醒：这个统一社会信用代码的校验位对不上，已先为您记录，提交后工作人员会人工核对（部分早期试点地区的代码属于这种情况）。"
 ATTACHMENT_RECEIVED = "已收到：{label}"

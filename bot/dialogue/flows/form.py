@@ -14,7 +14,7 @@ from bot.catalog.models import FieldType, FormField
 from bot.dialogue import form as plan
 from bot.dialogue import states as st
 from bot.dialogue.commands import correction_target
-from bot.dialogue.fields import Parsed, extra_values, later, parse_value, yes_no
+from bot.dialogue.fields import Parsed, corrected_values, extra_values, later, parse_value, yes_no
 from bot.dialogue.flows import commitment, eligibility, guide, review, shared
 from bot.dialogue.flows.base import NEXT, Flow
 from bot.dialogue.messages import Reply
@@ -111,6 +111,16 @@ async def answer_field(turn: Turn, a: st.FormField) -> bool:
     f = plan.field_of(t, a.ref)
     if f is None:
         return False
+    answered = [x for x in plan.fields_in_play(t, d) if x.id in d.answers and x.id != f.id]
+    fixed = corrected_values(turn.text, answered, turn.e.today())
+    if fixed:  # “刚才手机号整错了 是176…”: the earlier answer put right, this question asked again
+        for fid, value in fixed.items():
+            other = plan.field_of(t, fid)
+            if other is not None:
+                store(t, d, other, value)
+                turn.say.text(turn.tx.FIELD_CORRECTED, label=other.label, value=turn.show(other, value, masked=True))
+        turn.ask(st.FormField(ref=f.id, options=turn.say.field(f)))
+        return True
     target = correction_target(turn.text)
     if target and find_field(turn, t, target):
         reask(turn, t, find_field(turn, t, target))  # type: ignore[arg-type]
