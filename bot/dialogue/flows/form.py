@@ -25,6 +25,8 @@ from bot.nlu.cues import UNSURE, asked_act, asks_meaning
 
 flow = Flow("form")
 # answers a question cannot pass for: digits, and files (whose names may say “材料”)
+# elders hear back what they typed or said (a number, a name), not a choice they made (是, 随母亲)
+_NOT_READ_BACK = (FieldType.attachment, FieldType.boolean, FieldType.enum)
 # what the words say instead of an answer (“那先不办了，等我照完相再说” is not a dog's name)
 _NOT_ANSWERS = ("cancel", "human", "complaint", "progress")
 _NOT_WORDS = (FieldType.id_card, FieldType.phone, FieldType.uscc, FieldType.attachment)
@@ -166,7 +168,7 @@ async def answer_field(turn: Turn, a: st.FormField) -> bool:
     if parsed.flag:
         d.flags.append(parsed.flag)
         turn.say.text(turn.tx.USCC_FLAGGED)
-    if turn.elderly and f.type is not FieldType.attachment:
+    if turn.elderly and f.type not in _NOT_READ_BACK:
         shown = spoken_groups(str(parsed.value)) if f.type is FieldType.id_card else turn.show(f, parsed.value)
         options = turn.say.yes_no(turn.tx.READBACK.format(value=shown), turn.tx.READBACK_OPTIONS)
         turn.ask(st.Readback(ref=f.id, value=parsed.value, options=options))
