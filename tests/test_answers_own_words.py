@@ -173,3 +173,17 @@ async def test_a_required_material_is_never_offered_as_skippable() -> None:
         "退出现役证有",
     )
     assert parse.problem == "attachment.required" and "跳过" not in standard.PROBLEM["attachment.required"]
+
+
+def test_a_no_to_a_negative_question_agrees_only_when_it_echoes_it() -> None:
+    from bot.dialogue.fields import yes_to
+
+    houses = "您和配偶在缴存公积金的城市都没有自己名下的住房吗？"
+    assert yes_to(houses, "没有，我还没结婚呢") is True
+    assert yes_to(houses, "没结婚") is None  # about something else: asked again, no fact stated back
+    assert yes_to("企业没有欠别人的钱吗？", "没欠") is True
+
+
+async def test_not_knowing_a_free_text_answer_is_not_stored() -> None:
+    draft, told = await _answer("dog_license", "dog_name", "不知道", applicant_name="王淑芬")
+    assert "dog_name" not in draft.answers and standard.PROBLEM["text.unknown"] in told

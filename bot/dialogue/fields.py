@@ -92,8 +92,11 @@ def yes_to(question: str, text: str) -> bool | None:
     said = yes_no(text)
     t = normalize(text).strip()
     if _NEGATED_QUESTION.search(question) and not t.startswith(("不是", "不对", "对", "是")):
+        clause = re.split(r"[，,。；;\s]", t, maxsplit=1)[0].rstrip("啊呀呢的了")
         if t.startswith(_ECHOES_NO):
-            return True
+            # “没有”, “没有，我还没结婚呢”, “没欠” agree; “没结婚” denies something else: asked again
+            rest = clause.lstrip("没有未无不")
+            return True if not rest or rest[0] in question else None
         if t.startswith(_ECHOES_YES):
             return False
     return said
@@ -231,6 +234,8 @@ def parse_value(f: FormField, text: str, today: date | None = None, metadata: di
         return _name(f, raw)
     if t is FieldType.address and len(raw) < 6:
         return Parsed(problem="address.short")
+    if t in (FieldType.text, FieldType.address) and _NOT_KNOWN.match(normalize(raw)):
+        return Parsed(problem="text.unknown")  # “不知道账号” is not an account number
     if t is FieldType.text and len(raw) < 2:
         return Parsed(problem="text.short")  # “2”: a number from an earlier list, not a breed
     limit = f.max_length or 200
@@ -287,6 +292,7 @@ def _name_in(text: str) -> str:
     return re.sub(r"(?<=[\u4e00-\u9fff])[.•・･](?=[\u4e00-\u9fff])", "·", v)
 
 
+_NOT_KNOWN = re.compile(r"^(?:我)?(?:也)?(?:不知道|不清楚|不记得|记不清|忘了|没有|不晓得)\S{0,6}$")
 _LATER = re.compile(
     r"以后|回头|过两天|过几天|改天|晚点|后补|再[补交传拍照给发弄]|还没|还在|没有|先不|暂时没|没[照拍弄给]"
 )

@@ -151,6 +151,8 @@ async def answer_field(turn: Turn, a: st.FormField) -> bool:
         parsed = Parsed(value=turn.msg.choice)
     if not parsed.ok and f.type is FieldType.attachment and not f.required and later(turn.text):
         return await skip(turn)  # “照片还没照呢，以后再补”: a material that may come later
+    if parsed.problem == "text.unknown" and not f.required:
+        return await skip(turn)  # “不知道账号” for what may be left out
     if not parsed.ok and UNSURE.search(turn.text) and f.type in (FieldType.boolean, FieldType.enum):
         # “好像有吧 说不准”: not a misunderstanding — they do not know yet
         turn.say.field(f, problem=turn.tx.UNSURE_ANSWER)
