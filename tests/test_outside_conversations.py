@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from pydantic import TypeAdapter
 
@@ -19,6 +20,8 @@ PASSING_AT_LEAST = 19  # of 52 (2026-12-05, through the API: 19; in memory 25); 
 REPLIES = TypeAdapter(list[Reply])
 
 
+# what is measured is the dialogue, not the database: one database kind is enough
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_outside_conversations_reach_their_outcomes(client: TestClient) -> None:
     services = client.app[SERVICES]
     passed, verdicts, conversations = 0, [], load()

@@ -6,6 +6,7 @@ the targets are wrong ≤ 2 % and, for the one-thing, 97 %."""
 
 from __future__ import annotations
 
+import pytest
 from aiohttp.test_utils import TestClient
 from pydantic import TypeAdapter
 
@@ -19,6 +20,8 @@ WRONG_AT_MOST = 0.035
 REPLIES = TypeAdapter(list[Reply])
 
 
+# what is measured is the dialogue, not the database: one database kind is enough
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_outside_openings_are_acted_on_rightly(client: TestClient) -> None:
     async def say(user: str, text: str) -> list[Reply]:
         auth = {"Authorization": f"Bearer {await login(client, f'code-of-{user}')}"}
