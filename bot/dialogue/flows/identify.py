@@ -70,7 +70,7 @@ async def understand(turn: Turn) -> None:
             return
         top = (result.get("thing_ranking") or [{"name": "none", "confidence": 1.0}])[0]
         if thing is None and turn.thing() is None and top["name"] == "none" and _names_something(turn.text):
-            turn.say.text(tx.OUT_OF_SCOPE_ASKED)  # “护照咋办 要去哪”: something, but none of ours
+            not_ours(turn, tx.OUT_OF_SCOPE_ASKED)  # “护照咋办 要去哪”: something, but none of ours
             return
         # about the thing in focus, or (in the middle of a form) about another: answered, the form goes on
         guide.answer_question(turn, reading.act, thing)
@@ -101,15 +101,13 @@ async def understand(turn: Turn) -> None:
         and reading.act_confidence >= OUT_OF_SCOPE_SURE
         and _worded(turn.text)
     ):
-        # “护照咋办”: what the assistant does, and that 12345 answers the rest
-        turn.s.misunderstood = 0
-        turn.say.text(tx.OUT_OF_SCOPE)
-        await turn.ask_next(repeat=True, back=True)
+        # “今天天气咋样”: what the assistant does, and that 12345 answers the rest
+        if not_ours(turn, tx.OUT_OF_SCOPE):
+            await turn.ask_next(repeat=True, back=True)
         return
     top = (result.get("thing_ranking") or [{"name": "none", "confidence": 1.0}])[0]
     if thing is None and turn.thing() is None and top["name"] == "none" and _names_something(turn.text):
-        turn.s.misunderstood = 0
-        turn.say.text(tx.OUT_OF_SCOPE_ASKED)  # “低保咋申请啊”, “老年优待证咋办”: something, but none of ours
+        not_ours(turn, tx.OUT_OF_SCOPE_ASKED)  # “低保咋申请啊”, “老年优待证咋办”: something, but none of ours
         return
     candidates = [
         r["name"][len(THING_PREFIX) :]
@@ -165,6 +163,17 @@ def keep_second_need(turn: Turn, first: str) -> None:
     turn.s.pending.append(second)
     names = turn.e.catalog.things
     turn.say.text(turn.tx.TWO_NEEDS, first=names[first].name, second=names[second].name)
+
+
+def not_ours(turn: Turn, said: str) -> bool:
+    """Not one of ours, said politely; the second time running, the ways out (留言 to 12345 among
+    them) rather than the same words again. True when the polite answer was given."""
+    turn.s.misunderstood += 1
+    if turn.s.misunderstood >= 2:
+        turn.go.offer_help(turn)
+        return False
+    turn.say.text(said)
+    return True
 
 
 def offer_things(turn: Turn, ids: list[str]) -> None:
