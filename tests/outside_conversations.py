@@ -23,7 +23,14 @@ from bot.texts import elderly, standard
 
 FOLDER = Path(__file__).parent / "data" / "outside"
 MAX_TURNS = 60
-Say = Callable[[str], Awaitable[list[Reply]]]
+Say = Callable[..., Awaitable[list[Reply]]]  # say(text, attachments=[…]): what the person sends
+
+
+@dataclass(frozen=True)
+class Photo:
+    """What a person with the paper at hand sends to a question asking for it: a photo of it."""
+
+    of: str
 
 
 def load() -> list[dict[str, Any]]:
@@ -65,6 +72,7 @@ class Replay:
     conversation: dict[str, Any]
     said: list[tuple[str, str]] = field(default_factory=list)  # (person, assistant)
     invented: int = 0  # answers the facts did not hold (the field's example was given)
+    photos: int = 0
 
     @property
     def everything(self) -> str:
@@ -99,15 +107,27 @@ class Replay:
             answers += 1
             replies = await self._say(say, answer)
 
-    async def _say(self, say: Say, text: str) -> list[Reply]:
-        replies = await say(text)
-        self.said.append((text, "\n".join(r.text for r in replies)))
+    async def _say(self, say: Say, said: str | Photo) -> list[Reply]:
+        if isinstance(said, Photo):
+            self.photos += 1  # as the WeChat channel hands a received image to the engine
+            replies = await say("", attachments=[f"wechat-media:OUTSIDE-PHOTO-{self.photos}"])
+            said = f"[照片：{said.of}]"
+        else:
+            replies = await say(said)
+        self.said.append((said, "\n".join(r.text for r in replies)))
         return replies
 
-    def answer_to(self, replies: list[Reply], facts: dict[str, str], used: set[str], expected: str) -> str | None:
+    def answer_to(
+        self, replies: list[Reply], facts: dict[str, str], used: set[str], expected: str
+    ) -> str | Photo | None:
         last = replies[-1]
         text = "\n".join(r.text for r in replies)
         if isinstance(last, FieldPrompt):
+            if last.file:  # the paper is at hand (the person means to apply): its photo, once
+                if last.label in self.tried:  # the photo did not go through: skip it, or give up
+                    return "跳过" if last.optional else None
+                self.tried.setdefault(last.label, set())
+                return Photo(last.label)
             tried = self.tried.setdefault(last.label, set())
             options = [o.label for o in last.options] or None
             key = best_fact(last.label, facts, used, tried, last.help, options)
@@ -121,8 +141,10 @@ class Replay:
             return last.options[0].label if last.options else last.example
         if isinstance(last, ChoicesReply):
             payloads = [o.payload for o in last.options]
-            if "start" in payloads:
-                return None if expected in ("progress_shown", "declined") else "开始办理"
+            if "start" in payloads:  # one who only asked does not apply
+                return None if expected in ("progress_shown", "declined", "answered") else "开始办理"
+            if "continue" in payloads:  # the ways out, after not being understood: go on
+                return standard.HELP_CONTINUE
             if "submit" in payloads:
                 return "取消" if expected == "cancelled" else "确认提交"
             if [o.label for o in last.options] == list(standard.CANCEL_OPTIONS.values()):
@@ -183,7 +205,11 @@ async def replay_in_memory(conversation: dict[str, Any]) -> tuple[bool, str, Rep
     engine = memory_engine(applications=applications)
     citizen = Citizen(engine, f"outside:{conversation['id']}")
     replay = Replay(conversation)
-    await replay.run(citizen.say)
+
+    async def say(text: str, attachments: list[str] | None = None) -> list[Reply]:
+        return await citizen.say(text, metadata={"attachments": attachments} if attachments else {})
+
+    await replay.run(say)
     ok, why = replay.verdict(applications.submitted)
     return ok, why, replay
 

@@ -417,3 +417,22 @@ async def test_a_no_in_the_persons_own_words_is_confirmed_before_it_refuses() ->
     await c2.say("开始办理")
     replies = await c2.say("不是")  # a plain no needs no confirming
     assert replies[0].text.startswith("根据您的回答")
+
+
+async def test_a_no_that_agrees_with_a_negatively_worded_condition_is_not_a_refusal() -> None:
+    c = Citizen(memory_engine(), "mem:kin")
+    await c.say("我俩想领结婚证")
+    await c.say("开始办理")
+    await c.say("是")  # of age, neither married
+    replies = await c.say("没有 不是亲戚")  # to “你们双方之间没有直系血亲和三代以内旁系血亲关系吗？”
+    told = "\n".join(r.text for r in replies)
+    assert "根据您的回答" not in told and "想跟您确认一下" not in told, c.dump()
+
+
+def test_a_photo_a_channel_received_still_answers_its_question_when_the_draft_is_checked() -> None:
+    from bot.catalog.models import FormField
+    from bot.dialogue.fields import parse_value
+
+    f = FormField(id="x", label="证件照片", type="attachment", material="m", help="h", example="e", items=["i"])
+    assert parse_value(f, "wechat-media:MEDIA-1").ok  # as form.problems reads the stored answer again
+    assert not parse_value(f, "wechat-media:../../etc").ok

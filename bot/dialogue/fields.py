@@ -34,6 +34,8 @@ _NOT_A_NAME = re.compile(r"[吗呢吧啊呀哦嗯么啥咋谁哪没给办的了�
 _NAME_PREFIX = re.compile(r"^(?:我叫|我是|叫|姓名是?|名字是?|他叫|她叫|孩子叫|就叫)[:：]?")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _ATTACHMENT_TEXT = re.compile(r"\.(?:jpe?g|png|pdf|heic)$|^(?:已上传|上传了|\[图片\])", re.IGNORECASE)
+# a file a channel received, as a draft keeps it (read again when the draft is checked at submission)
+_FILE_REFERENCE = re.compile(r"^wechat-media:[\w\-]+$")
 
 
 @dataclass
@@ -176,7 +178,7 @@ def parse_value(f: FormField, text: str, today: date | None = None, metadata: di
         files = (metadata or {}).get("attachments") or []
         if files:
             return Parsed(value=str(files[0]))
-        if _ATTACHMENT_TEXT.search(raw):
+        if _ATTACHMENT_TEXT.search(raw) or _FILE_REFERENCE.match(raw):
             return Parsed(value=raw)
         # a required material cannot be skipped: the problem says so, never “回复跳过” (which loops)
         return Parsed(

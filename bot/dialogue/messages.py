@@ -62,6 +62,7 @@ class FieldPrompt(_Reply):
     example: str
     optional: bool = False
     options: list[Choice] = []
+    file: bool = False  # answered with a photo or a document: a channel offers its upload there
     problem: str | None = None  # what was wrong with the last answer to it, in the person's style
 
 

@@ -119,6 +119,7 @@ class Say:
                 example=f.example,
                 optional=not f.required,
                 options=options,
+                file=f.type is FieldType.attachment,
                 problem=problem,
             )
         )

@@ -44,6 +44,11 @@ async def answer(turn: Turn, a: st.Eligibility) -> bool:
     assert t is not None and d is not None
     picked = turn.option(a)
     e = next((x for x in t.eligibility if x.id == a.ref), None)
+    if picked and not a.confirming and e is not None and not _plainly_picked(turn):
+        # “没有 不是亲戚” to “…没有血亲关系吗？” holds the option's word “不是”, but agrees: the
+        # words are read against the question first, the option only when they say nothing
+        worded = yes_to(e.question, turn.text)
+        picked = None if worded is not None else picked
     if e is None:  # the catalog changed under a waiting session
         await turn.ask_next()
         return True
@@ -73,6 +78,11 @@ async def answer(turn: Turn, a: st.Eligibility) -> bool:
         turn.say.text(turn.tx.NOT_ELIGIBLE_PARTLY)
     await turn.ask_next()
     return True
+
+
+def _plainly_picked(turn: Turn) -> bool:
+    """A tapped button, its number or its label alone: no words to read against the question."""
+    return bool(turn.msg.choice) or turn.text.strip().rstrip("。.！!") in ("1", "2", *turn.tx.YES_NO_OPTIONS.values())
 
 
 @flow.state("proxy", answers="for oneself, or for a family member", goes_to=("proxy_relation", *NEXT),
