@@ -53,18 +53,20 @@ def best_fact(question: str, facts: dict[str, Any], used: set[str], tried: set[s
 
     asked, around = _grams(question), _grams(detail)
     scored = []
-    for key, value in facts.items():
+    for order, (key, value) in enumerate(facts.items()):
         if tried and key in tried:
             continue
         grams = _grams(key)
         weight = sum(2 if len(g) == 2 else 0.5 for g in grams & asked) + 0.5 * len(
             grams & around & {g for g in around if len(g) == 2}
         )
+        # words of the fact the question does not have: about something else, as a person reads it
+        weight -= 0.5 * len({g for g in grams - asked - around if len(g) == 2})
         if options:
             weight += 3 if pick_option(str(value), options) else -3
-        if weight >= 2:
-            scored.append((weight - (0.5 if key in used else 0), key))
-    return max(scored)[1] if scored else None
+        if weight >= 2:  # on a tie, the fact the person thinks of first (their own before a spare)
+            scored.append((weight - (0.5 if key in used else 0), -order, key))
+    return max(scored)[2] if scored else None
 
 
 @dataclass

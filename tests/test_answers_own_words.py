@@ -8,6 +8,7 @@ import pytest
 
 from bot.catalog.models import FormField
 from bot.dialogue import states as st
+from bot.dialogue.engine import Engine
 from bot.dialogue.fields import parse_value, pick_option, sharing, yes_no
 from bot.dialogue.messages import Inbound
 from bot.dialogue.say import Say
@@ -70,8 +71,12 @@ def test_options_by_order_and_by_the_words_they_share() -> None:
     assert sharing("邮寄", ["邮寄到家", "邮寄到单位"]) is None  # as likely one as the other
 
 
+_ENGINE_OF_LAST_ANSWER: list[Engine] = []  # to say one more thing after an _answer
+
+
 async def _answer(thing: str, field: str, said: str, **answers: str) -> tuple[Draft, str]:
     engine = memory_engine()
+    _ENGINE_OF_LAST_ANSWER[:] = [engine]
     s = await engine.sessions.load("u", "test")
     t = engine.catalog.things[thing]
     s.drafts[thing] = Draft(
@@ -92,6 +97,17 @@ async def _answer(thing: str, field: str, said: str, **answers: str) -> tuple[Dr
     replies = await engine.handle(Inbound(user="u", channel="test", text=said))
     after = await engine.sessions.load("u", "test")
     return after.drafts[thing], "\n".join(r.text for r in replies)
+
+
+async def test_words_no_surname_begins_are_doubted_and_taken_when_said_again() -> None:
+    draft, told = await _answer("newborn", "applicant_name", "接着在盘锦 转退休那种")
+    assert "applicant_name" not in draft.answers and "不太像姓名" in told
+    draft, told = await _answer("newborn", "applicant_name", "有为民")  # a rare surname…
+    assert "applicant_name" not in draft.answers and "再发一次“有为民”" in told
+    engine = _ENGINE_OF_LAST_ANSWER[0]
+    replies = await engine.handle(Inbound(user="u", channel="test", text="有为民"))  # …said again: taken
+    after = await engine.sessions.load("u", "test")
+    assert after.drafts["newborn"].answers["applicant_name"] == "有为民", [r.text for r in replies]
 
 
 async def test_a_question_asked_for_a_name_is_answered_and_the_name_asked_again() -> None:
@@ -187,3 +203,41 @@ def test_a_no_to_a_negative_question_agrees_only_when_it_echoes_it() -> None:
 async def test_not_knowing_a_free_text_answer_is_not_stored() -> None:
     draft, told = await _answer("dog_license", "dog_name", "不知道", applicant_name="王淑芬")
     assert "dog_name" not in draft.answers and standard.PROBLEM["text.unknown"] in told
+
+
+def test_a_date_said_in_part_asks_for_what_is_missing_unless_a_month_will_do() -> None:
+    from datetime import date
+
+    day = FormField(id="d", label="接种日期", type="date", material=None, help="可以说“2026年3月5日”",
+                    example="2026年3月5日", items=["i"], not_future=True)  # fmt: skip
+    month = day.model_copy(update={"help": "用于计算工龄，可以说“1978年9月”"})
+    today = date(2026, 12, 5)
+    assert parse_value(day, "打了 今年10月打的", today).problem == "date.day"
+    assert parse_value(month, "86年7月", today).value == "1986-07-01"
+    assert parse_value(month, "1986年参加工作的", today).problem == "date.month"
+
+
+def test_a_number_field_wants_the_number_and_an_address_a_place() -> None:
+    card = FormField(id="c", label="收款银行卡号", type="text", material=None, help="h",
+                     example="6217000190001234567", items=["i"])  # fmt: skip
+    assert parse_value(card, "招商银行的卡").problem == "text.number"
+    assert parse_value(card, "6217 0001 9000 1234 567").ok
+    where = FormField(id="a", label="住址", type="address", material=None, help="h", example="e", items=["i"])
+    assert parse_value(where, "租的 签了两年合同").problem == "address.place"
+    assert parse_value(where, "立山区深沟寺街道").ok
+
+
+async def test_a_question_without_a_question_word_is_still_a_question() -> None:
+    draft, told = await _answer("dog_license", "dog_breed", "那个狗牌子还用去派出所取不 我腿不好",
+                                applicant_name="王秀兰")  # fmt: skip
+    assert "dog_breed" not in draft.answers, told
+    draft, told = await _answer("law_firm_establishment", "premises_type", "场地租赁合同和房产证复印件是不是都要")
+    assert "premises_type" not in draft.answers and "请从这几项中选一个" not in told, told
+
+
+def test_words_said_apart_name_a_thing() -> None:
+    from bot.catalog.words import ThingWords
+
+    words = ThingWords(memory_engine().catalog.things.values())
+    said = "同志你好 我老伴上礼拜在家走了 人家说户口要销 还有她那个养老金"
+    assert words.named_in(said)[0][0] == "posthumous_affairs"

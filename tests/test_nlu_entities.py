@@ -86,3 +86,24 @@ def test_rasa_annotations_round_trip(tmp_path: Path) -> None:
     back = read_file(path)
     assert back.examples == [ex]
     assert back.synonyms == {"沈阳市": "沈阳"}
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "grain"),
+    [
+        ("上个月20号生的", "2026-11-20", None),
+        ("今年10月5号打的", "2026-10-05", None),
+        ("打了 今年10月打的", "2026-10", "month"),
+        ("86年7月参加的工作", "1986-07", "month"),
+        ("1978年9月", "1978-09", "month"),
+        ("1986年参加工作的", "1986", "year"),
+    ],
+)
+def test_dates_as_people_say_them_with_what_they_leave_out(text: str, value: str, grain: str | None) -> None:
+    dates = [s for s in extract(normalize(text), today=date(2026, 12, 5)) if s["entity"] == "date"]
+    assert (dates[0]["value"], dates[0].get("grain")) == (value, grain)
+
+
+def test_a_duration_in_years_is_no_date() -> None:
+    for text in ("交了15年了", "干了三十多年", "服役5年"):
+        assert not [s for s in extract(normalize(text), today=date(2026, 12, 5)) if s["entity"] == "date"]

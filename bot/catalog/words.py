@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from bot.catalog.models import OneThing
 
 _BRACKETS = re.compile(r"[（(][^）)]*[）)]")
+APART = "…"  # in a keyword: its two parts may be said apart
+GAP = 8  # characters at most between them
 MIN_FUZZY = 3  # shorter words are matched exactly only: one wrong character of two is another word
 
 
@@ -24,11 +26,19 @@ class ThingWords:
                         owners[w].add(t.id)
         # a word of several one-things says less of each
         self.words = sorted(((w, frozenset(ids)) for w, ids in owners.items()), key=lambda p: -len(p[0]))
+        # “老伴…走了”: words said apart (“老伴上礼拜在家走了”), a few characters between them
+        self.apart = [(re.compile(f"{re.escape(a)}.{{0,{GAP}}}{re.escape(b)}"), len(a) + len(b), ids)
+                      for w, ids in self.words if w.count(APART) == 1 for a, b in [w.split(APART)]]  # fmt: skip
+        self.words = [(w, ids) for w, ids in self.words if APART not in w]
 
     def named_in(self, text: str) -> list[tuple[str, float]]:
         """One-things the text names, with a weight (longer, unshared words weigh more; a word with a
         typo less), best first."""
         weights: dict[str, float] = {}
+        for pattern, length, ids in self.apart:
+            if pattern.search(text):
+                for thing_id in ids:
+                    weights[thing_id] = max(weights.get(thing_id, 0.0), _weight(length) / len(ids))
         for word, ids in self.words:
             if word in text:
                 weight = _weight(len(word)) / len(ids)

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.catalog.models import FieldType, FormField
 from bot.dialogue.options import meant
+from bot.dialogue.surnames import has_known_surname
 from bot.nlu.cues import UNSURE as _UNSURE
 from bot.nlu.entities import chinese_number, extract
 from bot.nlu.normalize import normalize
@@ -212,9 +213,10 @@ def parse_value(f: FormField, text: str, today: date | None = None, metadata: di
             return Parsed(value=token, flag="uscc.check_char")
         return Parsed(problem=f"uscc.{problem}") if problem else Parsed(value=token)
     if t is FieldType.date:
-        spans = [s for s in extract(normalize(raw), today=today) if s["entity"] == "date" and "grain" not in s]
+        found = [s for s in extract(normalize(raw), today=today) if s["entity"] == "date"]
+        spans = [s for s in found if "grain" not in s]
         if not spans:
-            return Parsed(problem="date.format")
+            return _date_in_part(f, found, today)
         value = date.fromisoformat(spans[0]["value"])
         if f.not_future and value > today:
             return Parsed(problem="date.future")
@@ -236,28 +238,56 @@ def parse_value(f: FormField, text: str, today: date | None = None, metadata: di
         return _name(f, raw)
     if t is FieldType.address and len(raw) < 6:
         return Parsed(problem="address.short")
+    if t is FieldType.address and not _PLACE.search(raw):
+        return Parsed(problem="address.place")  # “租的 签了两年合同”, “我是孩子妈妈”: no place in it
     if t in (FieldType.text, FieldType.address) and _NOT_KNOWN.match(normalize(raw)):
         return Parsed(problem="text.unknown")  # “不知道账号” is not an account number
     if t is FieldType.text and len(raw) < 2:
         return Parsed(problem="text.short")  # “2”: a number from an earlier list, not a breed
+    if t is FieldType.text and _is_a_number(f) and len(re.findall(r"\d", normalize(raw))) < 3:
+        # “招商银行的卡”, “交了快三年了”: said about the number, not the number
+        return Parsed(problem="text.number", params={"label": f.label, "example": f.example})
     limit = f.max_length or 200
     if len(raw) > limit:
         return Parsed(problem="text.too_long", params={"max": limit})
     return Parsed(value=raw)
 
 
+_MONTH_WILL_DO = re.compile(r"可以说“\d{4}年\d{1,2}月”")  # the field's help lets a month do
+
+
+def _date_in_part(f: FormField, found: list[dict[str, Any]], today: date) -> Parsed:
+    """“1978年9月” where a month will do (its first day kept); else what is missing is asked for:
+    the day of “今年10月”, the month of “1986年参加工作的”."""
+    month = next((s["value"] for s in found if s.get("grain") == "month"), None)
+    if month and _MONTH_WILL_DO.search(f.help):
+        value = date.fromisoformat(f"{month}-01")
+        if f.not_future and value > today:
+            return Parsed(problem="date.future")
+        return Parsed(value=value.isoformat())
+    if month:
+        y, m = month.split("-")
+        return Parsed(problem="date.day", params={"month": f"{y}年{int(m)}月"})
+    year = next((s["value"] for s in found if s.get("grain") == "year"), None)
+    if year:
+        return Parsed(problem="date.month", params={"year": year})
+    return Parsed(problem="date.format")
+
+
 # said instead of a name, anywhere in the message (“小名叫豆豆 大名还没定”, “卖家姓吴”)
 _NO_NAME_GIVEN = re.compile(
     r"不知道|不清楚|不晓得|不记得|忘了|没有|没起|还没|没想|没定|随便|这个|那个|什么|怎么|请问|你好|您好|谢谢"
-    r"|人工|客服|一下|办理|多少|干啥|嘎哈|不用|不要|不是|算了|等等|就行|叫我|姓(?!名)|[吗呢啥咋谁？?]"
+    r"|人工|客服|一下|办理|申请|认定|多少|干啥|嘎哈|不用|不要|不是|算了|等等|就行|叫我|姓(?!名)|[吗呢啥咋谁？?]"
 )
 # who the name is of, said before it (“他爸叫刘洋”, “会计 白雪”, “先父陈国栋”)
 _SAID_BEFORE = re.compile(r"^(?:我|俺|本人|先父|先母|亡夫|亡妻|姓名|名字|就是)+[:：]?")
 
 
 def person_name(text: str) -> Parsed:
-    """A person's name said outside a form (a complaint's, a rating's): read as a form's name is."""
-    return _name(None, text)
+    """A person's name said outside a form (a complaint's, a rating's): read as a form's name is,
+    an unusual one taken as said (no second chance to confirm it there)."""
+    parsed = _name(None, text)
+    return Parsed(value=parsed.params["name"]) if parsed.problem == "name.unusual" else parsed
 
 
 def _name(f: FormField | None, raw: str) -> Parsed:
@@ -271,6 +301,10 @@ def _name(f: FormField | None, raw: str) -> Parsed:
     length = len(v.replace("·", ""))
     if not _NAME.match(v) or not shortest <= length <= min(longest, (f and f.max_length) or longest):
         return Parsed(problem="name.format")
+    if "·" not in v and (length > 6 or not has_known_surname(v)):  # 乌兰其其格: five, no dot
+        # “转退休那种”, “有认定决定书”: no surname begins them; said again, they are taken (a rare
+        # surname, a minority name typed without its dot)
+        return Parsed(problem="name.unusual", params={"name": v})
     return Parsed(value=v)
 
 
@@ -294,7 +328,17 @@ def _name_in(text: str) -> str:
     return re.sub(r"(?<=[\u4e00-\u9fff])[.•・･](?=[\u4e00-\u9fff])", "·", v)
 
 
-_NOT_KNOWN = re.compile(r"^(?:我)?(?:也)?(?:不知道|不清楚|不记得|记不清|忘了|没有|不晓得)\S{0,6}$")
+# an address names a place: a region, a street, a building, a number
+_PLACE = re.compile(r"[省市区县旗镇乡村屯街路道巷弄号楼栋幢座室院里园苑城庄湾堡沟厂组]|胡同|小区|大厦|广场|\d")
+_NUMBER_LABEL = re.compile(r"(?:号|号码|账号|卡号|编号|证号)$")
+
+
+def _is_a_number(f: FormField) -> bool:
+    """A field holding a number or a certificate's code (卡号, 证号…), by its label and example."""
+    return bool(_NUMBER_LABEL.search(f.label)) and len(re.findall(r"\d", f.example)) >= 4
+
+
+_NOT_KNOWN = re.compile(r"^(?:我)?(?:也)?(?:不知道|不清楚|不记得|记不清|记不住|想不起来|忘了|没有|不晓得)\S{0,6}$")
 _LATER = re.compile(
     r"以后|回头|过两天|过几天|改天|晚点|后补|再[补交传拍照给发弄]|还没|还在|没有|先不|暂时没|没[照拍弄给]"
 )

@@ -74,6 +74,7 @@ class PickField(Awaited):
 class FormField(Awaited):
     kind: Literal["field"] = "field"
     ref: str  # the field's id
+    doubted: str = ""  # an unusual name refused once: said again, it is taken
     from_draft: ClassVar[bool] = True
     digits: ClassVar[bool] = True
     guide_bound: ClassVar[bool] = True

@@ -32,6 +32,8 @@ QUESTION_MARKS = ("吗", "啥", "什么", "怎么", "多久", "哪", "?", "？",
 # said instead of an answer (长辈模式 is asked for in its own words, commands.py: the classifier's
 # elderly_mode hears it in every 爸妈 and 老伴)
 INTERRUPTING = ("complaint", "human_handoff", "check_progress", "cancel")
+A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")  # “是不是都要”, “用不用交”, “有没有”: asked
+CLAUSE_ASKING = re.compile(r"[不没](?=[\s，,。！!]|$)")  # “狗牌子还用去派出所取不 我腿不好”
 ASKING_END = re.compile(r"(?:吗|么|不|没|呢|啊|[？?])\s*\S{0,8}$")
 _CUE_OF = {"check_progress": "progress", "complaint": "complaint"}
 WISH = re.compile(r"我要|我想|想办|要办|帮我办|给我办|申请|办理|办个|办一下|咋办|怎么办|整一下|弄一下|开始")
@@ -157,9 +159,10 @@ class Turn:
         if asks_meaning(self.text):
             return True  # about the question itself: “啥叫居住登记”
         cue = asked_act(self.text)
-        if cue in ASK_INTENTS:
-            return True  # “这个要钱不”, “在哪办”: the words say it is asked
-        if not any(w in self.text for w in QUESTION_MARKS):
+        if cue in ASK_INTENTS or A_NOT_A.search(self.text):
+            return True  # “这个要钱不”, “在哪办”, “是不是都要”: the words say it is asked
+        if not any(w in self.text for w in QUESTION_MARKS) and not A_NOT_A.search(self.text) \
+                and not CLAUSE_ASKING.search(self.text):  # fmt: skip
             return False
         reading = await self.reading()
         # a sentence ending as a question (“…原件还得交吗 我就一份”) needs less of the classifier

@@ -94,7 +94,7 @@ def words_of(thing: OneThing, catalog: Catalog) -> list[str]:
     return [w for w in (*thing.keywords, thing.name) if w not in theirs and not _SPECIAL.search(w)]
 
 
-_SPECIAL = re.compile(r"[\[\](){}]")  # Rasa's annotation syntax: such a word cannot be annotated
+_SPECIAL = re.compile(r"[\[\](){}…]")  # Rasa's annotation syntax cannot annotate these; “老伴…走了” is said apart
 
 
 def compose(catalog: Catalog, seed: int = 7) -> dict[str, list[str]]:

@@ -32,6 +32,18 @@ _DATE_MD = re.compile(rf"(?<![年\d])(?P<m>[{_NUM}]{{1,3}})\s*月\s*(?P<d>[{_NUM
 _DATE_REL = re.compile(r"大前天|前天|昨天|今天|明天|后天|大后天")
 _WEEKDAY = re.compile(r"(?P<w>上上|上|这|本|下下|下)?(?:个)?(?:周|星期|礼拜)(?P<d>[一二三四五六日天1-7])")
 _YEAR_REL = re.compile(r"前年|去年|今年|明年")
+# “今年10月5号”, “上个月20号”: a day in a year or month said relative to today
+_DATE_REL_YEAR = re.compile(
+    rf"(?P<r>前年|去年|今年|明年)\s*(?P<m>[{_NUM}]{{1,3}})\s*月(?:份)?\s*(?:(?P<d>[{_NUM}]{{1,3}})\s*[日号])?"
+)
+_DATE_REL_MONTH = re.compile(rf"(?P<r>上上个?|上个?|这个?|本|下个?)月\s*(?P<d>[{_NUM}]{{1,3}})\s*[日号]")
+# “1978年9月”, “86年7月”: a month (the day not said)
+_MONTH = re.compile(
+    rf"(?<!\d)(?P<y>\d{{4}}|\d{{2}}|[{_NUM}]{{4}})\s*年\s*(?P<m>[{_NUM}]{{1,3}})\s*月(?!\s*[{_NUM}]{{1,3}}\s*[日号])"
+)
+_YEAR = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2}|\d{2})\s*年(?![\d一二三四五六七八九十两]*\s*(?:月|多|来|了|间|内|底|限))"
+)
 _AMOUNT = re.compile(rf"(?P<n>\d+(?:\.\d+)?|[{_NUM}百千万亿]+)\s*(?P<u>万元|万块|万|元|块钱|块)")
 _NAME = re.compile(
     r"(?:我叫|名叫|名字是|名字叫|姓名是|姓名|叫做)\s*(?P<n>[\u4e00-\u9fa5]{2,4}?)(?=[，,。.\s电手身我今住的]|$)"
@@ -98,6 +110,16 @@ def _span(entity: str, value: Any, start: int, end: int, **extra: Any) -> dict[s
     return {"entity": entity, "start": start, "end": end, "value": value, "extractor": EXTRACTOR, **extra}
 
 
+def _full_year(said: str, today: date) -> int | None:
+    """“1978”, “一九七八”, and “86” (1986: a two-digit year past this one is last century's)."""
+    y = chinese_number(said)
+    if y is None:
+        return None
+    if len(said) == 2:
+        y += 2000 if y <= today.year % 100 else 1900
+    return int(y) if 1900 <= y <= today.year + 5 else None
+
+
 def _date_value(y: float | None, m: float | None, d: float | None) -> str | None:
     try:
         return date(int(y), int(m), int(d)).isoformat() if y and m and d else None
@@ -142,6 +164,20 @@ def extract(text: str, places: Places | None = None, today: date | None = None) 
             value = _date_value(*(chinese_number(m.group(k)) for k in "ymd"))
             if value:
                 add(_span("date", value, m.start(), m.end()))
+    for m in _DATE_REL_YEAR.finditer(text):
+        y, month = today.year + _REL_YEARS[m.group("r")], chinese_number(m.group("m"))
+        if m.group("d"):
+            value = _date_value(y, month, chinese_number(m.group("d")))
+            if value:
+                add(_span("date", value, m.start(), m.end()))
+        elif month and 1 <= month <= 12:
+            add(_span("date", f"{y}-{int(month):02d}", m.start(), m.end(), grain="month"))
+    for m in _DATE_REL_MONTH.finditer(text):
+        shift = {"上上": -2, "上": -1, "这": 0, "本": 0, "下": 1}[m.group("r").rstrip("个")]
+        n = today.year * 12 + today.month - 1 + shift
+        value = _date_value(n // 12, n % 12 + 1, chinese_number(m.group("d")))
+        if value:
+            add(_span("date", value, m.start(), m.end()))
     for m in _DATE_MD.finditer(text):
         value = _date_value(today.year, chinese_number(m.group("m")), chinese_number(m.group("d")))
         if value:
@@ -153,6 +189,14 @@ def extract(text: str, places: Places | None = None, today: date | None = None) 
         weekday = int(day) - 1 if day.isdigit() else _WEEKDAY_NO[day]
         monday = today - timedelta(days=today.weekday()) + timedelta(weeks=_WEEK_SHIFT[m.group("w")])
         add(_span("date", (monday + timedelta(days=weekday)).isoformat(), m.start(), m.end()))
+    for m in _MONTH.finditer(text):
+        y, month = _full_year(m.group("y"), today), chinese_number(m.group("m"))
+        if y and month and 1 <= month <= 12:
+            add(_span("date", f"{y}-{int(month):02d}", m.start(), m.end(), grain="month"))
+    for m in _YEAR.finditer(text):
+        y = _full_year(m.group("y"), today)
+        if y:
+            add(_span("date", str(y), m.start(), m.end(), grain="year"))
     for m in _YEAR_REL.finditer(text):
         add(_span("date", str(today.year + _REL_YEARS[m.group(0)]), m.start(), m.end(), grain="year"))
 

@@ -149,6 +149,8 @@ async def answer_field(turn: Turn, a: st.FormField) -> bool:
         extras = {k: v for k, v in extras.items() if v != parsed.value and k != f.id}
     if f.type is FieldType.enum and turn.msg.choice and turn.msg.choice in (f.options or []):
         parsed = Parsed(value=turn.msg.choice)
+    if parsed.problem == "name.unusual" and parsed.params["name"] == a.doubted:
+        parsed = Parsed(value=a.doubted)  # said again: their name, however rare
     if not parsed.ok and f.type is FieldType.attachment and not f.required and later(turn.text):
         return await skip(turn)  # “照片还没照呢，以后再补”: a material that may come later
     if parsed.problem == "text.unknown" and not f.required:
@@ -165,7 +167,9 @@ async def answer_field(turn: Turn, a: st.FormField) -> bool:
         if turn.s.misunderstood >= 3:
             turn.go.offer_help(turn)
             return True
-        turn.say.field(f, problem=turn.tx.PROBLEM[parsed.problem].format(**parsed.params))
+        problem = turn.tx.PROBLEM[parsed.problem].format(**parsed.params)
+        turn.ask(st.FormField(ref=f.id, options=turn.say.field(f, problem=problem),
+                              doubted=parsed.params.get("name", "")))  # fmt: skip
         return True
     if parsed.flag:
         d.flags.append(parsed.flag)
