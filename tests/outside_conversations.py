@@ -40,9 +40,14 @@ def load() -> list[dict[str, Any]]:
     return out
 
 
-def _grams(text: str) -> set[str]:
+def _grams(text: str, apart: bool = False) -> set[str]:
+    """Its characters and pairs of neighbours; ``apart``: pairs one character apart too, as a
+    person reads 犬名 in 犬只名字."""
     t = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
-    return {t[i : i + 2] for i in range(len(t) - 1)} | set(t)
+    pairs = {t[i : i + 2] for i in range(len(t) - 1)}
+    if apart:
+        pairs |= {t[i] + t[i + 2] for i in range(len(t) - 2)}
+    return pairs | set(t)
 
 
 def best_fact(question: str, facts: dict[str, Any], used: set[str], tried: set[str] | None = None,
@@ -51,7 +56,7 @@ def best_fact(question: str, facts: dict[str, Any], used: set[str], tried: set[s
     whose value fits the options when there are options; None when no fact is about it."""
     from bot.dialogue.fields import pick_option
 
-    asked, around = _grams(question), _grams(detail)
+    asked, around = _grams(question, apart=bool(detail)), _grams(detail)  # a field's label: read loosely
     scored = []
     for order, (key, value) in enumerate(facts.items()):
         if tried and key in tried:

@@ -436,3 +436,23 @@ def test_a_photo_a_channel_received_still_answers_its_question_when_the_draft_is
     f = FormField(id="x", label="证件照片", type="attachment", material="m", help="h", example="e", items=["i"])
     assert parse_value(f, "wechat-media:MEDIA-1").ok  # as form.problems reads the stored answer again
     assert not parse_value(f, "wechat-media:../../etc").ok
+
+
+async def test_an_age_the_id_number_gives_outweighs_a_yes_to_the_condition() -> None:
+    """A 21-year-old groom says 是 to 法定婚龄 (he did not know it is 22 for men): his ID says otherwise."""
+    from bot.dialogue.scripted import cooperative_answer
+
+    engine = memory_engine()
+    c = Citizen(engine, "mem:too-young", overrides={"applicant_id_card": "210702200509151538"})
+    thing = engine.catalog.things["marriage_childbirth"]
+    replies = await c.say("我俩想领结婚证")
+    for _ in range(30):
+        told = "\n".join(r.text for r in replies)
+        if "暂时不能在这里办理" in told:
+            break
+        answer = cooperative_answer(replies, thing, c.overrides)
+        assert answer is not None, c.dump()  # submitted: the age was never checked
+        replies = await c.say(answer)
+    assert "现在是 21 周岁，还不满 22 周岁" in told and "婚姻登记" in told, c.dump()
+    s = await engine.sessions.load(c.user, "test")
+    assert s.drafts["marriage_childbirth"].eligibility["legal_age_unmarried"] is False

@@ -343,6 +343,15 @@ class Form(Strict):
     fields: list[FormField] = Field(min_length=1)
 
 
+class AgeCheck(Strict):
+    """A condition on age read from ID numbers as they are typed (“是” to 法定婚龄 at 21 does not
+    hold): each ID's birth date and sex (its 17th digit) against the ages the law sets."""
+
+    fields: list[Key]  # id_card fields of the form
+    min_age_male: int = Field(ge=0, le=120)
+    min_age_female: int = Field(ge=0, le=120)
+
+
 class Eligibility(Strict):
     """A yes/no question drawn from 受理条件."""
 
@@ -352,6 +361,7 @@ class Eligibility(Strict):
     when: Condition | None = None
     if_not: Text  # why the citizen does not qualify
     instead: Text  # what to do instead
+    ages: AgeCheck | None = None  # checked again from the ID numbers given in the form
 
 
 class Faq(Strict):

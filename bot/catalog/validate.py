@@ -197,6 +197,10 @@ def check_thing(t: OneThing) -> list[tuple[str, str]]:
             if k not in item_pos:
                 out.append((f"eligibility.{n}.items", f"不存在的事项 {k}"))
         check_when(f"eligibility.{n}.when", e.when)
+        for fid in e.ages.fields if e.ages else []:
+            f = next((x for x in t.form.fields if x.id == fid), None)
+            if f is None or f.type != "id_card":
+                out.append((f"eligibility.{n}.ages.fields", f"{fid} 不是表单里的身份证号字段"))
     return out
 
 

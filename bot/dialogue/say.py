@@ -4,6 +4,7 @@ prompt, the guide); this module picks the template and lays out the text."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from types import ModuleType
 
 from bot.catalog.models import FieldType, FormField, OneThing
@@ -35,6 +36,30 @@ def asked_help(help_text: str) -> str:
     """A field's help as said when it is asked: a field asked was not prefilled, so its help does
     not say “系统会自动带出” (the help says it for when shared data fills it in)."""
     return _PREFILL_CLAIM.sub("", help_text).strip("，,；; ")
+
+
+_DATE_SAID = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+AHEAD_DAYS = 14  # a date still to come, shown where the catalog's example has passed
+
+
+def upcoming(f: FormField, text: str, today: date | None = None) -> str:
+    """A date the field refuses as past (“预约领证日期 …可以说‘2026年5月20日’” read in December)
+    shown two weeks ahead instead, so that the example given can be answered."""
+    if f.type is not FieldType.date or not f.not_past:
+        return text
+    today = today or date.today()
+
+    def ahead(m: re.Match[str]) -> str:
+        try:
+            said = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return m.group(0)
+        if said >= today:
+            return m.group(0)
+        soon = today + timedelta(days=AHEAD_DAYS)
+        return f"{soon.year}年{soon.month}月{soon.day}日"
+
+    return _DATE_SAID.sub(ahead, text)
 
 
 def amount_shown(value: float) -> str:
@@ -94,7 +119,7 @@ class Say:
         tx = self.tx
         lines = [problem] if problem else []
         lines.append(tx.FIELD_ASK.format(label=f.label))
-        help_text = asked_help(f.help)
+        help_text = upcoming(f, asked_help(f.help))
         if tx.FIELD_HELP and not self.elderly and help_text:
             lines[-1] += tx.FIELD_HELP.format(help=help_text)
         options: list[Choice] = []
@@ -107,7 +132,7 @@ class Say:
             options = [Choice(n=1, label=tx.YES, payload="是"), Choice(n=2, label=tx.NO, payload="否")]
             lines += [tx.CHOICE_LINE.format(n=c.n, label=c.label) for c in options]
         else:
-            lines.append(tx.FIELD_EXAMPLE.format(example=f.example))
+            lines.append(tx.FIELD_EXAMPLE.format(example=upcoming(f, f.example)))
         if not f.required:
             lines.append(tx.FIELD_OPTIONAL)
         self.replies.append(
@@ -116,7 +141,7 @@ class Say:
                 field_id=f.id,
                 label=f.label,
                 help=help_text,
-                example=f.example,
+                example=upcoming(f, f.example),
                 optional=not f.required,
                 options=options,
                 file=f.type is FieldType.attachment,

@@ -32,6 +32,8 @@ QUESTION_MARKS = ("吗", "啥", "什么", "怎么", "多久", "哪", "?", "？",
 # said instead of an answer (长辈模式 is asked for in its own words, commands.py: the classifier's
 # elderly_mode hears it in every 爸妈 and 老伴)
 INTERRUPTING = ("complaint", "human_handoff", "check_progress", "cancel")
+QUESTION_SIGN = re.compile(r"[？?]")
+QUESTION_WORDS = ("吗", "啥", "什么", "怎么", "多久", "哪", "几", "咋", "多少", "为啥", "谁")
 A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")  # “是不是都要”, “用不用交”, “有没有”: asked
 CLAUSE_ASKING = re.compile(r"[不没](?=[\s，,。！!]|$)")  # “狗牌子还用去派出所取不 我腿不好”
 ASKING_END = re.compile(r"(?:吗|么|不|没|呢|啊|[？?])\s*\S{0,8}$")
@@ -161,6 +163,8 @@ class Turn:
         cue = asked_act(self.text)
         if cue in ASK_INTENTS or A_NOT_A.search(self.text):
             return True  # “这个要钱不”, “在哪办”, “是不是都要”: the words say it is asked
+        if QUESTION_SIGN.search(self.text) and any(w in self.text for w in QUESTION_WORDS):
+            return True  # “分所负责人要求执业满几年？他是2013年拿的证”: a question mark after a question word
         if not any(w in self.text for w in QUESTION_MARKS) and not A_NOT_A.search(self.text) \
                 and not CLAUSE_ASKING.search(self.text):  # fmt: skip
             return False

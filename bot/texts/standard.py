@@ -105,6 +105,7 @@ REFUSAL_CONFIRM = "想跟您确认一下：您回答的是“{said}”。如果�
 REFUSAL_OPTIONS = {"yes": "是的，不符合", "no": "不是，我符合"}
 NOT_ELIGIBLE = "根据您的回答，暂时不能在这里办理“{item}”：{reason}\n建议：{instead}"
 NOTHING_LEFT = "按您的回答，“{name}”里这次没有需要办理的事项，所以不用提交。如果哪一项答错了，可以回复“查看已填”修改；需要帮助请回复“转人工”。"
+AGE_NOT_MET = "按您填的{label}算，现在是 {age} 周岁，还不满 {need} 周岁。"
 NOT_ELIGIBLE_ALL = "这件事暂时无法继续办理。如需帮助，可以回复“转人工”。"
 NOT_ELIGIBLE_PARTLY = "其余事项可以继续办理。"
 YES_NO_OPTIONS = {"yes": "是", "no": "不是"}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
-from bot.catalog import OneThing
+from bot.catalog import FormField, OneThing
+from bot.catalog.models import Eligibility
 from bot.dialogue import form as plan
 from bot.dialogue import states as st
 from bot.dialogue.fields import yes_no, yes_to
@@ -66,18 +68,47 @@ async def answer(turn: Turn, a: st.Eligibility) -> bool:
                                 options=turn.say.choices(prompt, list(turn.tx.REFUSAL_OPTIONS.items()))))  # fmt: skip
         return True
     d.eligibility[e.id] = said
-    if not said:
-        gated = e.items or [i.key for i in t.items]
-        d.excluded_items = sorted(set(d.excluded_items) | set(gated))
-        names = "、".join(i.name for i in t.items if i.key in gated)
-        turn.say.text(turn.tx.NOT_ELIGIBLE, item=names, reason=e.if_not, instead=e.instead)
-        if not plan.items_in_play(t, d):
-            turn.say.text(turn.tx.NOT_ELIGIBLE_ALL)
-            turn.s.awaiting = None
-            return True
-        turn.say.text(turn.tx.NOT_ELIGIBLE_PARTLY)
+    if not said and refuse(turn, t, d, e):
+        return True
     await turn.ask_next()
     return True
+
+
+def refuse(turn: Turn, t: OneThing, d: Draft, e: Eligibility) -> bool:
+    """The items the condition gates are left out, and why said; True when nothing is left."""
+    d.eligibility[e.id] = False
+    gated = e.items or [i.key for i in t.items]
+    d.excluded_items = sorted(set(d.excluded_items) | set(gated))
+    names = "、".join(i.name for i in t.items if i.key in gated)
+    turn.say.text(turn.tx.NOT_ELIGIBLE, item=names, reason=e.if_not, instead=e.instead)
+    if not plan.items_in_play(t, d):
+        turn.say.text(turn.tx.NOT_ELIGIBLE_ALL)
+        turn.s.awaiting = None
+        return True
+    turn.say.text(turn.tx.NOT_ELIGIBLE_PARTLY)
+    return False
+
+
+def too_young(t: OneThing, d: Draft, today: date) -> tuple[Eligibility, FormField, int, int] | None:
+    """A condition on age that an ID number in the form does not meet (the person said 是 at 21):
+    the condition, the field, the age the ID gives and the age needed."""
+    for e in t.eligibility:
+        if e.ages is None or d.eligibility.get(e.id) is False:
+            continue
+        for fid in e.ages.fields:
+            number = d.answers.get(fid)
+            f = next((x for x in t.form.fields if x.id == fid), None)
+            if f is None or not isinstance(number, str) or len(number) != 18:
+                continue
+            try:
+                born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+            except ValueError:
+                continue
+            age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+            need = e.ages.min_age_male if int(number[16]) % 2 else e.ages.min_age_female
+            if age < need:
+                return e, f, age, need
+    return None
 
 
 def _plainly_picked(turn: Turn) -> bool:

@@ -184,8 +184,21 @@ async def answer_field(turn: Turn, a: st.FormField) -> bool:
         extra = plan.field_of(t, fid)
         if extra is not None:
             store(t, d, extra, value)
+    if age_not_met(turn, t, d):
+        return True
     await turn.ask_next()
     return True
+
+
+def age_not_met(turn: Turn, t: OneThing, d: Draft) -> bool:
+    """An ID number that says a condition on age is not met, though the person said it was: what
+    it shows, and the items it gates left out. True when nothing is left to apply for."""
+    found = eligibility.too_young(t, d, turn.e.today())
+    if found is None:
+        return False
+    e, f, age, need = found
+    turn.say.text(turn.tx.AGE_NOT_MET, label=f.label, age=age, need=need)
+    return eligibility.refuse(turn, t, d, e)
 
 
 @flow.state("readback", answers="yes (store it) or no (say it again)", goes_to=NEXT, needs_draft=True)  # fmt: skip
@@ -200,6 +213,8 @@ async def answer_readback(turn: Turn, a: st.Readback) -> bool:
         return False
     if answer:
         store(t, d, f, a.value)
+        if age_not_met(turn, t, d):
+            return True
         await turn.ask_next()
     else:
         turn.ask(st.FormField(ref=f.id))
