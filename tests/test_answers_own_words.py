@@ -241,3 +241,7 @@ def test_words_said_apart_name_a_thing() -> None:
     words = ThingWords(memory_engine().catalog.things.values())
     said = "同志你好 我老伴上礼拜在家走了 人家说户口要销 还有她那个养老金"
     assert words.named_in(said)[0][0] == "posthumous_affairs"
+    # heard, not spelled: a homophone, pinyin typed for a word (whole syllables only)
+    assert words.named_in("姑娘我问一下 推修手续都得准备啥材料啊")[0][0] == "employee_retirement"
+    assert words.named_in("chusheng证明在哪开")[0][0] == "newborn"
+    assert not words.named_in("有活人没 我要跟人说", strict=True)  # no word a character off, then

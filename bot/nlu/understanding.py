@@ -45,6 +45,7 @@ def from_intent(result: dict[str, Any]) -> Reading:
 
 CUE_OVER = ("apply", "unclear", "affirm", "deny", "out_of_scope")  # acts the words of a question overrule
 NAMES_NOTHING = ("out_of_scope", "greet", "thanks", "goodbye")  # acts about no one-thing, whatever words
+WORDS_OVER = ("human",)  # acts whose words outweigh any other act read
 WORDS_ONLY = ("complaint", "human")  # acts whose one-thing is only the one their words name
 THING_SURE = 0.45
 LEXICON_OVER = 0.6  # below this, the catalog's words may name the thing instead  # a thing the thing classifier names this surely is taken as named
@@ -67,15 +68,22 @@ def read(result: dict[str, Any], named_in: Any = None) -> Reading:
     acts = result.get("act_ranking")
     if acts:  # the embedded engine's act classifier (Rasa's multi-intent says it in its name)
         act, confidence = _ACTS.get(acts[0]["name"], acts[0]["name"]), float(acts[0]["confidence"])
+    cue = asked_act(str(result.get("text", "")))
     if act in CUE_OVER:  # the thing's words (or a closing 不/吗) outweighed what is asked
-        act = asked_act(str(result.get("text", ""))) or act
+        act = cue or act
+    elif cue in WORDS_OVER:  # “有活人没 我要跟人说” is a call for a person, whatever else it resembles
+        act = cue
     ranking = result.get("thing_ranking") or []
     top = ranking[0] if ranking else None
     if not things and top is not None and top["name"] != NONE and top["confidence"] >= THING_SURE:
         things[top["name"]] = float(top["confidence"])
     if named_in is not None and max(things.values(), default=0.0) < LEXICON_OVER:
-        # the classifier named nothing it is sure of: the catalog's own words (typos forgiven) decide
+        # the classifier named nothing it is sure of: the catalog's own words (typos forgiven) decide;
+        # where it named one, a word of another comes after it (“上户口…他爸妈的结婚证在老家”)
+        guessed = max(things.values(), default=0.0)
         for thing_id, weight in named_in(str(result.get("text", ""))):
+            if guessed and thing_id not in things:
+                weight = min(weight, guessed - 0.01)
             things[thing_id] = max(things.get(thing_id, 0.0), weight)
     if act in ("thanks", "greet") and LEAVING.search(str(result.get("text", ""))):
         act = "goodbye"  # “谢谢啊 再见”: the thanks said on the way out
@@ -88,8 +96,8 @@ def read(result: dict[str, Any], named_in: Any = None) -> Reading:
     if act in WORDS_ONLY and named_in is not None:
         # a complaint or a call for a person is about a one-thing only if its words are said: the
         # classifier's guess on “窗口那个工作人员态度贼差” is noise
-        said = dict(named_in(text))
-        things = {t: c for t, c in things.items() if t in said}
+        # (the classifier's guess breaks a tie between one-things sharing the word said)
+        things = {t: w + 0.1 * things.get(t, 0.0) for t, w in named_in(text, strict=True)}
     ordered = sorted(things.items(), key=lambda kv: -kv[1])
     return Reading(act, confidence, ordered)
 
