@@ -456,3 +456,16 @@ async def test_an_age_the_id_number_gives_outweighs_a_yes_to_the_condition() -> 
     assert "现在是 21 周岁，还不满 22 周岁" in told and "婚姻登记" in told, c.dump()
     s = await engine.sessions.load(c.user, "test")
     assert s.drafts["marriage_childbirth"].eligibility["legal_age_unmarried"] is False
+
+
+async def test_in_the_form_an_item_of_this_thing_is_explained_and_a_progress_question_goes_back() -> None:
+    c = Citizen(memory_engine(), "mem:item-asked")
+    await c.say("孩子明年上一年级 想报名")
+    await c.say("开始办理")
+    await c.say("高静")
+    replies = await c.say("居住证信息核验是啥意思")  # an item of 义务教育入学, not the one-thing 居住证
+    told = "\n".join(r.text for r in replies)
+    assert "“居住证信息核验”是这件事里一并办理的一项" in told and "“居住证”的办理条件" not in told, c.dump()
+    assert isinstance(replies[-1], FieldPrompt), c.dump()
+    replies = await c.say("我之前办的那个到哪一步了")  # progress, then the open question again
+    assert isinstance(replies[-1], FieldPrompt) and standard.BACK_TO in "\n".join(r.text for r in replies), c.dump()

@@ -15,6 +15,7 @@ from bot.catalog.models import OneThing
 _BRACKETS = re.compile(r"[（(][^）)]*[）)]")
 SOUND = 0.85  # a word heard in the text (a homophone, pinyin) weighs this much of the word itself
 SOUND_SHORT = 0.6  # …and a two-character one this much
+SOUND_SURE = 5  # characters from which a word heard is as sure as one read (网巴消防检查)
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
 KEY = 3  # letters a word's sound is looked up by
 APART = "…"  # in a keyword: its two parts may be said apart
@@ -59,7 +60,8 @@ class ThingWords:
                 if not (spoken.startswith(sound, at) and at + len(sound) in ends) or (strict and length < 3):
                     continue
                 # a two-character word by its sound alone may be another word (事业/失业)
-                weight = (SOUND if length > 2 else SOUND_SHORT) * _weight(length) / len(ids)
+                weight = (1.0 if length >= SOUND_SURE else SOUND if length > 2 else SOUND_SHORT) * _weight(length)
+                weight /= len(ids)
                 for thing_id in ids:
                     weights[thing_id] = max(weights.get(thing_id, 0.0), weight)
         for word, ids in self.words:
@@ -88,7 +90,7 @@ def _sounds_of(text: str) -> tuple[str, set[int], set[int]]:
 
 
 def _weight(length: int) -> float:
-    return min(0.95, 0.45 + 0.15 * length)
+    return min(0.95, 0.45 + 0.15 * length) + 0.002 * length  # of two sure words, the longer
 
 
 def _near(word: str, text: str) -> bool:

@@ -193,12 +193,13 @@ def cmd_outside(args: argparse.Namespace) -> int:
 def cmd_compose(args: argparse.Namespace) -> int:
     """A one-thing named with what is asked of it, from the catalog's words (bot/nlu/compose.py)."""
     from bot.catalog import load_catalog
-    from bot.nlu.compose import compose, synonyms, to_yaml
+    from bot.nlu.compose import COMPOSED, compose, hand_written, synonyms, to_yaml
 
     settings = get_settings()
     catalog = load_catalog(settings.catalog_dir)
-    out = settings.nlu_data_dir / "composed.yml"
-    out.write_text(to_yaml(compose(catalog), synonyms(catalog)), encoding="utf-8")
+    out = settings.nlu_data_dir / COMPOSED
+    written = hand_written(settings.nlu_data_dir)
+    out.write_text(to_yaml(compose(catalog, written=written), synonyms(catalog)), encoding="utf-8")
     print(json.dumps({"written": str(out)}))
     return 0
 

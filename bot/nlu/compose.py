@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from bot.catalog import Catalog, OneThing
 
@@ -94,19 +95,29 @@ def words_of(thing: OneThing, catalog: Catalog) -> list[str]:
     return [w for w in (*thing.keywords, thing.name) if w not in theirs and not _SPECIAL.search(w)]
 
 
+COMPOSED = "composed.yml"  # the file these examples are written to, beside the hand-written ones
 _SPECIAL = re.compile(r"[\[\](){}…]")  # Rasa's annotation syntax cannot annotate these; “老伴…走了” is said apart
 
 
-def compose(catalog: Catalog, seed: int = 7) -> dict[str, list[str]]:
-    """Intent → examples (the one-thing's word annotated), for every one-thing: each act, and applying."""
-    rng = random.Random(seed)
+def compose(catalog: Catalog, seed: int = 7, written: Iterable[str] = ()) -> dict[str, list[str]]:
+    """Intent → examples (the one-thing's word annotated), for every one-thing: each act, and applying;
+    none the same as an example ``written`` by hand (one text under one intent only)."""
     out: dict[str, list[str]] = {}
+    avoid = set(written)
     for thing in catalog:
+        rng = random.Random(f"{seed}:{thing.id}")  # one guide's new words redraw its examples only
         words = words_of(thing, catalog)
         for act, templates in ASKS.items():
-            out.setdefault(act, []).extend(_draw(rng, templates, words, thing.id, PER_ACT))
-        out.setdefault(f"thing_{thing.id}", []).extend(_draw(rng, APPLY, words, thing.id, PER_ACT))
+            out.setdefault(act, []).extend(_draw(rng, templates, words, thing.id, PER_ACT, avoid))
+        out.setdefault(f"thing_{thing.id}", []).extend(_draw(rng, APPLY, words, thing.id, PER_ACT, avoid))
     return out
+
+
+def hand_written(data_dir: Path) -> set[str]:
+    """The texts of the examples written by hand in ``data_dir`` (all but the composed file)."""
+    from bot.nlu.data import read_file
+
+    return {e.text for p in sorted(data_dir.glob("*.yml")) if p.name != COMPOSED for e in read_file(p).examples}
 
 
 def synonyms(catalog: Catalog) -> dict[str, list[str]]:
@@ -114,11 +125,14 @@ def synonyms(catalog: Catalog) -> dict[str, list[str]]:
     return {thing.id: words_of(thing, catalog) for thing in catalog}
 
 
-def _draw(rng: random.Random, templates: Iterable[str], words: list[str], thing_id: str, n: int) -> list[str]:
+def _draw(rng: random.Random, templates: Iterable[str], words: list[str], thing_id: str, n: int,
+          avoid: set[str]) -> list[str]:  # fmt: skip
     pool = [(t, w) for t in templates for w in words]
     rng.shuffle(pool)
     seen: list[str] = []
     for template, word in pool:
+        if template.replace("{t}", word) in avoid:
+            continue
         mark = "[" + word + ']{"entity": "thing", "value": "' + thing_id + '"}'
         text = template.replace("{t}", mark)
         if text not in seen:

@@ -308,6 +308,7 @@ ANSWER_ONLINE = "“{name}”能不能网上办："
 ANSWER_ONLINE_YES = "可以，全程在这里网上申请，结果可以邮寄或发电子证照。"
 ANSWER_ONLINE_WINDOW = "这件事的部分事项需要到窗口办理：{items}。可以先在这里网上申请、预约，再到窗口一次办结。"
 ANSWER_NO_THING = "请先告诉我您要办哪件事，我再告诉您具体要求。"
+ITEM_EXPLAINED = "“{item}”是这件事里一并办理的一项，由{agency}办理。办理条件：{conditions}。"
 BACK_TO = "我们接着刚才的："
 
 ELDERLY_OFFER = "看您已年满 60 岁：如果觉得字多，回复“长辈模式”可以切换，字更少、一次只问一件事。"

@@ -96,11 +96,16 @@ def faq_answer(turn: Turn, text: str) -> bool:
 
 
 def explain(turn: Turn, text: str) -> bool:
-    """“啥叫死亡证明”: the material of the thing in focus that the question names, with its note (or a
-    常见问题 that answers it)."""
+    """“啥叫死亡证明”: the item or material of the thing in focus that the question names, with what
+    it is (or a 常见问题 that answers it)."""
     t = turn.thing()
     if t is None:
         return False
+    item = next((i for i in sorted(t.items, key=lambda i: -len(i.name)) if i.name in text), None)
+    if item is not None:  # “居住证信息核验是啥意思”: an item of this one-thing, done by whom and on what
+        turn.say.text(turn.tx.ITEM_EXPLAINED, item=item.name, agency=item.guide.agency,
+                      conditions="；".join(item.guide.conditions))  # fmt: skip
+        return True
     said = _bigrams(text)
     scored = [(len(said & _bigrams(m.name)), m) for m in t.materials]
     best = max((n for n, _ in scored), default=0)

@@ -32,11 +32,13 @@ async def understand(turn: Turn) -> None:
     tx = turn.tx
     if name == FALLBACK_INTENT or reading.act == "out_of_scope":
         turn.events.append("fallback")  # the dashboard's 未识别率: not understood, or not ours to do
+    busy = turn.s.draft is not None and turn.s.draft.started
     if any(e["entity"] == "application_no" for e in result.get("entities", [])) or reading.act == "progress":
         await turn.go.progress(turn)  # a 申办编号 on its own asks for that application; a thing, for its own
         turn.s.misunderstood = 0
+        if busy and turn.s.awaiting is not None:  # asked in the middle of the form: then back to it
+            await turn.ask_next(repeat=True, back=True)
         return
-    busy = turn.s.draft is not None and turn.s.draft.started
     if (
         reading.act in ("apply", "unclear", "out_of_scope")
         and busy
@@ -50,6 +52,9 @@ async def understand(turn: Turn) -> None:
             turn.say.text(tx.NOT_ANSWERED)
         await turn.ask_next(repeat=True, back=True)
         return
+    current = turn.thing()
+    if current is not None and thing != turn.s.current and any(i.name in turn.text for i in current.items):
+        thing = None  # “居住证信息核验是啥意思”: an item of the one-thing in hand, not the one-thing 居住证
     if reading.act in ("apply", *ASK_INTENTS) and thing is not None:
         keep_second_need(turn, thing)
     if reading.act == "apply" and thing is not None:
@@ -60,7 +65,7 @@ async def understand(turn: Turn) -> None:
             await start_thing(turn, thing)
         turn.s.misunderstood = 0
         return
-    if reading.act in ASK_INTENTS:
+    if reading.act in ASK_INTENTS and not (asks_meaning(turn.text) and thing is None and current is not None):
         turn.s.misunderstood = 0
         if thing is not None and thing != turn.s.current and not busy:
             # “孩子上户口要带啥”: that guide's answer, and the thing in focus for “那要多久”
@@ -89,7 +94,7 @@ async def understand(turn: Turn) -> None:
     if reading.act in commands:
         await turn.go.command(turn, commands[reading.act])
         return
-    if asks_meaning(turn.text) and turn.thing() is not None and thing in (None, turn.s.current):
+    if asks_meaning(turn.text) and current is not None and thing in (None, turn.s.current):
         turn.s.misunderstood = 0  # “啥叫死亡证明”: the guide's own words for it
         if not guide.explain(turn, turn.text):
             turn.say.text(tx.NOT_ANSWERED)
