@@ -215,8 +215,12 @@ async def test_misunderstanding_again_and_again_keeps_the_session_the_same_size(
 
     settled = await largest(8)
     assert await largest(20) <= settled + 16  # room for a counter's digits, not for a level a time
+    for n in range(3):  # the ways out come back every few misunderstood answers
+        if standard.HELP_CONTINUE in c.last_text():
+            break
+        await c.say(f"阿巴{n}")
     replies = await c.say("1")  # 继续办理: back to the question the person was on
-    assert isinstance(replies[-1], FieldPrompt)
+    assert isinstance(replies[-1], FieldPrompt), c.dump()
 
 
 async def test_tolerable_material_skipped_is_announced_and_reviewed(services: Services) -> None:

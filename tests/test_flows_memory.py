@@ -469,3 +469,19 @@ async def test_in_the_form_an_item_of_this_thing_is_explained_and_a_progress_que
     assert isinstance(replies[-1], FieldPrompt), c.dump()
     replies = await c.say("我之前办的那个到哪一步了")  # progress, then the open question again
     assert isinstance(replies[-1], FieldPrompt) and standard.BACK_TO in "\n".join(r.text for r in replies), c.dump()
+
+
+async def test_going_on_after_cancelling_today_brings_the_draft_back() -> None:
+    engine = memory_engine()
+    c = Citizen(engine, "mem:changed-mind")
+    await c.say("给孩子上户口")
+    await c.say("开始办理")
+    await c.say("是")
+    await c.say("是")
+    await c.say("赵宏伟")
+    await c.say("那先不办了 等我问问媳妇")
+    await c.say("确定取消")
+    replies = await c.say("算了还是接着办吧")
+    assert "已恢复" in replies[0].text and isinstance(replies[-1], FieldPrompt), c.dump()
+    s = await engine.sessions.load(c.user, "test")
+    assert s.drafts["newborn"].answers["applicant_name"] == "赵宏伟"

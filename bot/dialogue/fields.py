@@ -277,10 +277,10 @@ def _date_in_part(f: FormField, found: list[dict[str, Any]], today: date) -> Par
 # said instead of a name, anywhere in the message (“小名叫豆豆 大名还没定”, “卖家姓吴”)
 _NO_NAME_GIVEN = re.compile(
     r"不知道|不清楚|不晓得|不记得|忘了|没有|没起|还没|没想|没定|随便|这个|那个|什么|怎么|请问|你好|您好|谢谢"
-    r"|人工|客服|一下|办理|申请|认定|多少|干啥|嘎哈|不用|不要|不是|算了|等等|就行|叫我|姓(?!名)|[吗呢啥咋谁？?]"
+    r"|人工|客服|一下|办理|多少|干啥|嘎哈|不用|不要|不是|算了|等等|就行|叫我|姓(?!名)|[吗呢啥咋谁？?]"
 )
 # who the name is of, said before it (“他爸叫刘洋”, “会计 白雪”, “先父陈国栋”)
-_SAID_BEFORE = re.compile(r"^(?:我|俺|本人|先父|先母|亡夫|亡妻|姓名|名字|就是)+[:：]?")
+_SAID_BEFORE = re.compile(r"^(?:我|俺|本人|先父|先母|亡夫|亡妻|姓名|名字|就是|申请人|办理人|经办人|联系人)+[:：]?")
 
 
 def person_name(text: str) -> Parsed:
@@ -295,7 +295,7 @@ def _name(f: FormField | None, raw: str) -> Parsed:
     if _NO_NAME_GIVEN.search(text):
         return Parsed(problem="name.not_a_name")
     v = _name_in(text)
-    if _NOT_A_NAME.search(v) or (len(v) > 1 and len(set(v)) == 1):  # “呜呜呜” is no one's name
+    if _NOT_A_NAME.search(v) or _NOT_NAME_WORDS.search(v) or (len(v) > 1 and len(set(v)) == 1):  # “呜呜呜”
         return Parsed(problem="name.not_a_name")
     shortest, longest = NAME_LENGTH
     length = len(v.replace("·", ""))
@@ -318,8 +318,11 @@ def _name_in(text: str) -> str:
     if marked and m:
         part = m.group(1)
     words = [w for w in part.split() if w not in ("我", "俺", "本人", "自己")] or part.split()
+    named = [w for w in (words if marked else reversed(words)) if _looks_named(w)]
     if len(words) > 1 and all(len(w) == 1 for w in words[1:]):
         v = "".join(words)  # “马 桂 兰”, “我 周 文 博”
+    elif len(words) > 1 and named:
+        v = named[0]  # “我是她老头 张德福”: the word that is a name, not who they are
     elif words:
         v = words[0] if marked else words[-1]  # “叫赵桂芝 今年七十三了”; “会计 白雪”
     else:
@@ -336,6 +339,15 @@ _NUMBER_LABEL = re.compile(r"(?:号|号码|账号|卡号|编号|证号)$")
 def _is_a_number(f: FormField) -> bool:
     """A field holding a number or a certificate's code (卡号, 证号…), by its label and example."""
     return bool(_NUMBER_LABEL.search(f.label)) and len(re.findall(r"\d", f.example)) >= 4
+
+
+_NOT_NAME_WORDS = re.compile(r"申请|认定|办理|登记")  # “申请人 乌兰其其格”, “认定了”: words, not names
+
+
+def _looks_named(word: str) -> bool:
+    w = _SAID_BEFORE.sub("", _NAME_PREFIX.sub("", word))
+    return (bool(_NAME.match(w)) and not _NOT_A_NAME.search(w) and not _NOT_NAME_WORDS.search(w)
+            and has_known_surname(w) and 2 <= len(w) <= 4)  # fmt: skip
 
 
 _NOT_KNOWN = re.compile(r"^(?:我)?(?:也)?(?:不知道|不清楚|不记得|记不清|记不住|想不起来|忘了|没有|不晓得)\S{0,6}$")

@@ -36,6 +36,10 @@ async def answer(turn: Turn, a: st.Help) -> bool:
         turn.s.awaiting = st.restore(a.value)
         if await turn.go.answer(turn) and not turn.failed:
             return True
+        if turn.failed and isinstance(turn.s.awaiting, st.FormField):
+            # an answer to the form that did not fit (an address where the ID is asked): what was wrong
+            # and the question again, better than the ways out again or “not ours to do”
+            return True
         del turn.say.replies[said:]
         turn.s.awaiting, turn.s.misunderstood, turn.failed = a, misunderstood, False
         return False

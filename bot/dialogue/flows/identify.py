@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 from bot.dialogue import states as st
-from bot.dialogue.flows import guide
+from bot.dialogue.flows import cancel, guide
 from bot.dialogue.flows.base import NEXT, Flow
 from bot.dialogue.messages import Choice, ChoicesReply
 from bot.dialogue.session import Draft
-from bot.dialogue.turn import ASK_INTENTS, ASKING_END, FALLBACK_INTENT, THING_PREFIX, Turn
+from bot.dialogue.turn import ASK_INTENTS, ASKING_END, FALLBACK_INTENT, THING_PREFIX, WISH, Turn
 from bot.nlu.cues import NOT_A_COMPLAINT, asks_meaning
 
 flow = Flow("identify")
@@ -57,6 +57,14 @@ async def understand(turn: Turn) -> None:
         thing = None  # “居住证信息核验是啥意思”: an item of the one-thing in hand, not the one-thing 居住证
     if reading.act in ("apply", *ASK_INTENTS) and thing is not None:
         keep_second_need(turn, thing)
+    if (
+        reading.act == "apply"
+        and thing is not None
+        and busy
+        and thing != turn.s.current
+        and not _switch_meant(turn, thing)
+    ):
+        thing = None  # “合法稳定就业” while an ID is asked for: an answer gone astray, not 失业再就业 wished for
     if reading.act == "apply" and thing is not None:
         ambiguous = result.get("ambiguous")
         if ambiguous and all(x.startswith(THING_PREFIX) for x in ambiguous):
@@ -181,6 +189,18 @@ def not_ours(turn: Turn, said: str) -> bool:
     return True
 
 
+SWITCH_SAID = 8  # characters: a message this short that names a one-thing as written asks for it
+
+
+def _switch_meant(turn: Turn, thing: str) -> bool:
+    """In the middle of another one-thing's form, a wish for this one said clearly: in words
+    (“我还想办个居住证”), or its name alone (“公积金提取”)."""
+    if WISH.search(turn.text):
+        return True
+    named = turn.e.thing_words().named_in(turn.text, strict=True)
+    return len(turn.text.strip()) <= SWITCH_SAID and bool(named) and named[0][0] == thing
+
+
 def offer_things(turn: Turn, ids: list[str]) -> None:
     options = [(i, turn.e.catalog.things[i].name) for i in ids] + [("none", turn.tx.NONE_OF_THESE)]
     turn.ask(st.PickThing(options=turn.say.choices(turn.tx.WHICH_THING, options)))
@@ -246,6 +266,10 @@ async def start_thing(turn: Turn, thing_id: str) -> None:
 async def resume(turn: Turn) -> None:
     """继续办理: back to the draft begun (or the choice of them)."""
     open_drafts = [d for d in turn.s.drafts.values() if d.started or d.answers]
+    kept = turn.s.cancelled
+    if not open_drafts and kept is not None and kept.on == turn.e.today():
+        await cancel.restore(turn)  # “算了还是接着办吧” after cancelling today: that draft, back
+        return
     if not open_drafts:
         turn.say.text(turn.tx.RESUME_NONE)
         return
