@@ -485,3 +485,26 @@ async def test_going_on_after_cancelling_today_brings_the_draft_back() -> None:
     assert "已恢复" in replies[0].text and isinstance(replies[-1], FieldPrompt), c.dump()
     s = await engine.sessions.load(c.user, "test")
     assert s.drafts["newborn"].answers["applicant_name"] == "赵宏伟"
+
+
+async def test_an_elder_asks_again_in_their_words_and_nothing_heard_is_lost() -> None:
+    engine = memory_engine()
+    c = Citizen(engine, "mem:elder-again")
+    await c.say("我岁数大了 眼神不好")
+    await c.say("我儿子残疾了 想申请那个补贴 咋办")
+    await c.say("开始办理")
+    asked = await c.say("是")
+    again = await c.say("啊？你说啥？")  # “please say it again”, not a question to answer
+    assert again[-1].text == asked[-1].text, c.dump()
+    await c.say("是")
+    await c.say("替家人代办")
+    told = "\n".join(r.text for r in await c.say("我是他妈"))
+    assert "由母亲代办" in told, c.dump()
+    await c.say("刘淑芬")
+    replies = await c.say("她都68了")  # neither yes nor no: the name heard is asked about again, not dropped
+    assert "刘淑芬，对吗" in replies[-1].text, c.dump()
+    replies = await c.say("再说一遍")
+    assert "刘淑芬，对吗" in replies[-1].text and "没听明白" not in "\n".join(r.text for r in replies), c.dump()
+    await c.say("对")
+    s = await engine.sessions.load(c.user, "test")
+    assert s.drafts["disability_assistance"].answers["applicant_name"] == "刘淑芬"

@@ -24,12 +24,14 @@ _COMMANDS: dict[str, tuple[str, ...]] = {
     "elderly_on": ("长辈模式", "老年模式", "字太小", "我年纪大了", "看不清", "岁数大了"),
     "elderly_off": ("标准模式", "退出长辈模式"),
     "show_filled": ("查看已填", "填了什么", "填了啥", "看看填的", "已填信息", "看看已填"),
-    "repeat": ("再听一遍", "再说一遍", "没听清"),
+    "repeat": ("再听一遍", "再说一遍", "再说一次", "没听清", "听不清", "大点声", "没听见"),
     "skip": ("跳过", "没有，跳过", "以后再补", "先不传"),
     "rate": ("评价", "打分", "给个评价", "好差评", "我要评价"),
     "supplement": ("补正", "补交材料", "补材料", "补充材料", "补正材料"),
     "submit": ("提交",),
 }
+# “啊？你说啥？”: asked to say it again (not “你说啥时候能办”, which asks when)
+_WHAT_DID_YOU_SAY = re.compile(r"^(?:啊|嗯|哈|啥)?[？?，,\s]*(?:你)?(?:说)?(?:啥|什么|的啥)?(?:呢|呀)?$")
 # Exact short answers only (a “0” inside an ID number is not a command).
 _ELDERLY_KEYS = {"0": "handoff", "9": "repeat"}
 _FIX = re.compile(r"^(?:我)?(?:要)?(?:改一下|修改|更正|改)?(?P<what>.{1,12}?)(?:填错了|写错了|错了|要改|改一下|不对)$")
@@ -41,6 +43,8 @@ def command_of(text: str, elderly: bool = False) -> str | None:
         return _ELDERLY_KEYS[t]
     if t == "提交":
         return "submit"
+    if t and t not in ("啥", "什么") and _WHAT_DID_YOU_SAY.match(t) and any(c in t for c in "啊说啥什"):
+        return "repeat"
     for name, words in _COMMANDS.items():
         if name == "submit":
             continue

@@ -77,8 +77,13 @@ async def _show_filled(turn: Turn) -> bool:
 
 
 async def _repeat(turn: Turn) -> bool:
-    for r in turn.s.last_replies:
-        turn.say.replies.append(form.without_footer(r, turn.tx.FOOTER))
+    """“再说一遍”, 9: what was said last, without the “没听明白” before the question (said again, it
+    would answer a request to repeat with a misunderstanding)."""
+    tx = turn.tx
+    noise = tuple(x[:8] for x in (tx.NOT_UNDERSTOOD, tx.NOT_UNDERSTOOD_ABOUT, tx.NOT_ANSWERED))
+    kept = [r for r in turn.s.last_replies if not str(r.get("text", "")).startswith((*noise, tx.BACK_TO))]
+    for r in kept or turn.s.last_replies:
+        turn.say.replies.append(form.without_footer(r, tx.FOOTER))
     return True
 
 

@@ -11,6 +11,7 @@ from bot.dialogue import form as plan
 from bot.dialogue import states as st
 from bot.dialogue.fields import yes_no, yes_to
 from bot.dialogue.flows.base import NEXT, Flow
+from bot.dialogue.options import SAID_AS
 from bot.dialogue.session import Draft
 from bot.dialogue.turn import Turn
 
@@ -18,6 +19,9 @@ from bot.dialogue.turn import Turn
 KINSHIP = re.compile(
     r"[爸妈父母子女儿孙爷奶姥外公婆兄弟姐妹哥嫂夫妻媳婿叔姑舅姨侄甥亲监护]|配偶|老伴|对象|爱人|老公|老婆|朋友|同事"
 )
+# how the relation is recorded (and said back): “由母亲代办”, not “由妈代办”
+KIN_NAMED = {said: named for named in ("父亲", "母亲", "配偶", "子女", "兄弟姐妹")
+             for said in SAID_AS[named] if not said.startswith(("他", "孩子"))}  # fmt: skip
 _PLAIN_NO = ("不是", "否", "不", "不符合", "不对", "2")  # a no that needs no confirming
 flow = Flow("eligibility")
 
@@ -141,6 +145,7 @@ async def answer_relation(turn: Turn, a: st.ProxyRelation) -> bool:
     relation = re.sub(r"^(?:我是|俺是)(?:他|她|它)?(?:的)?", "", turn.text.strip())[:20]  # “我是他老伴” → 老伴
     if not KINSHIP.search(relation):
         return False  # not a relation (“我想开个药店”): read afresh
+    relation = KIN_NAMED.get(relation) or KIN_NAMED.get(relation.rstrip("儿"), relation)  # “妈” is 母亲
     d.proxy_relation = relation
     turn.say.text(turn.tx.PROXY_RECORDED, relation=relation)
     await turn.ask_next()

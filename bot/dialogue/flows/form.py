@@ -175,9 +175,7 @@ async def answer_field(turn: Turn, a: st.FormField) -> bool:
         d.flags.append(parsed.flag)
         turn.say.text(turn.tx.USCC_FLAGGED)
     if turn.elderly and f.type not in _NOT_READ_BACK:
-        shown = spoken_groups(str(parsed.value)) if f.type is FieldType.id_card else turn.show(f, parsed.value)
-        options = turn.say.yes_no(turn.tx.READBACK.format(value=shown), turn.tx.READBACK_OPTIONS)
-        turn.ask(st.Readback(ref=f.id, value=parsed.value, options=options))
+        read_back(turn, f, parsed.value)
         return True
     store(t, d, f, parsed.value)
     for fid, value in extras.items():
@@ -201,16 +199,31 @@ def age_not_met(turn: Turn, t: OneThing, d: Draft) -> bool:
     return eligibility.refuse(turn, t, d, e)
 
 
+def read_back(turn: Turn, f: FormField, value: Any, again: bool = False) -> None:
+    """“您说的是：刘淑芬，对吗？” (elders hear what will be kept before it is)."""
+    shown = spoken_groups(str(value)) if f.type is FieldType.id_card else turn.show(f, value)
+    prompt = turn.tx.READBACK.format(value=shown)
+    options = turn.say.yes_no(turn.tx.READBACK_AGAIN + prompt if again else prompt, turn.tx.READBACK_OPTIONS)
+    turn.ask(st.Readback(ref=f.id, value=value, options=options))
+
+
 @flow.state("readback", answers="yes (store it) or no (say it again)", goes_to=NEXT, needs_draft=True)  # fmt: skip
 async def answer_readback(turn: Turn, a: st.Readback) -> bool:
     t, d = turn.thing(), turn.s.draft
     assert t is not None and d is not None
     answer = yes_no(turn.text)
-    if answer is None:
-        return False
     f = plan.field_of(t, a.ref)
     if f is None:
         return False
+    if answer is None:
+        if await turn.is_question() or await turn.interrupts(CONFIDENT) or await turn.other_thing():
+            return False
+        parsed = parse_value(f, turn.text, turn.e.today(), turn.msg.metadata)
+        if parsed.ok and parsed.value != a.value:  # said anew (“不对 是刘淑华”): that, read back
+            read_back(turn, f, parsed.value)
+        else:  # “她都68了”: the answer heard is still the one to confirm, not lost
+            read_back(turn, f, a.value, again=True)
+        return True
     if answer:
         store(t, d, f, a.value)
         if age_not_met(turn, t, d):
