@@ -508,3 +508,32 @@ async def test_an_elder_asks_again_in_their_words_and_nothing_heard_is_lost() ->
     await c.say("对")
     s = await engine.sessions.load(c.user, "test")
     assert s.drafts["disability_assistance"].answers["applicant_name"] == "刘淑芬"
+
+
+async def test_what_was_said_before_the_form_is_not_asked_again_and_can_be_put_right() -> None:
+    from bot.dialogue.scripted import cooperative_answer
+
+    engine = memory_engine()
+    c = Citizen(engine, "mem:said-before")
+    thing = engine.catalog.things["forensic_appraiser_practice"]
+    replies = await c.say("我的司法鉴定人执业证快到期了，要延续得怎么弄")
+    for _ in range(12):
+        if "已记下“申请情形：延续执业”" in "\n".join(r.text for r in replies):
+            break
+        replies = await c.say(cooperative_answer(replies, thing) or "")
+    else:
+        raise AssertionError(c.dump())
+    s = await engine.sessions.load(c.user, "test")
+    assert s.drafts[thing.id].answers["apply_type"] == "延续执业", s.drafts[thing.id].answers
+    replies = await c.say("申请情形填错了")  # whatever is asked now (a condition): that answer again, no cancel
+    assert isinstance(replies[-1], FieldPrompt) and replies[-1].field_id == "apply_type", c.dump()
+
+
+def test_who_someone_is_is_never_taken_from_words_said_before() -> None:
+    from bot.dialogue.flows.form import said_before
+
+    relation = next(f for f in catalog().things["posthumous_affairs"].form.fields if f.type == "enum"
+                    and "子女" in (f.options or []))  # fmt: skip
+    assert said_before("我爸上礼拜走了 要办啥", relation) is None  # “爸” would be 父母: he is the child
+    sex = next(f for f in catalog().things["newborn"].form.fields if f.type == "enum" and "女" in (f.options or []))
+    assert said_before("我闺女刚生完孩子 我替她给孩子上户口", sex) is None  # the mother, not a girl

@@ -51,6 +51,8 @@ async def route(turn: Turn) -> None:
     name = command_of(turn.text, turn.elderly)
     if name and await commands.run(turn, name):
         return
+    if form.correct_named(turn):  # “申请情形填错了” while a condition is asked: that answer asked again
+        return
     code = handover.phone_code(turn)
     if code is not None:
         await handover.phone_draft(turn, code)

@@ -46,6 +46,8 @@ class Draft(BaseModel):
     proxy_relation: str | None = None  # set when a family member applies (代办)
     proxy_asked: bool = False
     reached: list[str] = []  # form fields asked at least once (the dashboard's where-people-give-up)
+    said: str = ""  # what the person said of this one-thing before its form (“要延续”, “上一年级”)
+    from_words: list[str] = []  # field ids answered from ``said``, not asked
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

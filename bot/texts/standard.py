@@ -321,6 +321,7 @@ PROXY_RECORDED = "好的，记录为由{relation}代办。下面请填写办事�
 FOOTER = ""  # appended to the last message of a turn (elderly/voice: how to reach a human)
 READBACK = "您填写的是：{value}，对吗？"
 READBACK_OPTIONS = {"yes": "对", "no": "不对，重新填"}
+NOTED_FROM_WORDS = "您刚才说过，已记下“{label}：{value}”。不对的话，可以说“{label}填错了”。"
 READBACK_AGAIN = "先确认一下刚才的："
 GUIDE_SHORT = "办“{name}”需要您准备的："
 GUIDE_SHORT_LINE = "{n}. {name}"

@@ -18,6 +18,7 @@ from bot.dialogue.fields import Parsed, corrected_values, extra_values, later, p
 from bot.dialogue.flows import commitment, eligibility, guide, review, shared
 from bot.dialogue.flows.base import NEXT, Flow
 from bot.dialogue.messages import Reply
+from bot.dialogue.options import meant
 from bot.dialogue.say import spoken_groups
 from bot.dialogue.session import Draft
 from bot.dialogue.turn import CONFIDENT, Turn
@@ -29,6 +30,10 @@ flow = Flow("form")
 _NOT_READ_BACK = (FieldType.attachment, FieldType.boolean, FieldType.enum)
 # what the words say instead of an answer (“那先不办了，等我照完相再说” is not a dog's name)
 _NOT_ANSWERS = ("cancel", "human", "complaint", "progress")
+# options about who someone is: words said before the form may be of another person (“我闺女刚生完孩子”
+# is the mother, not a girl; “我爸走了” is the father's death, not the person's widowhood)
+_KIN = ("父亲", "母亲", "配偶", "子女", "父母", "兄弟姐妹", "其他亲属", "其他法定监护人", "本人", "男", "女", "丧偶",
+        "离异或丧偶")  # fmt: skip
 _NOT_WORDS = (FieldType.id_card, FieldType.phone, FieldType.uscc, FieldType.attachment)
 _REPLY: TypeAdapter[Reply] = TypeAdapter(Reply)
 
@@ -82,6 +87,13 @@ async def next_question(turn: Turn, t: OneThing, d: Draft) -> None:
     if await shared.ask(turn, t, d):
         return
     f = plan.next_field(t, d)
+    chosen = said_before(d.said, f) if f is not None and f.id not in d.from_words else None
+    if f is not None and chosen is not None:  # “我的执业证快到期了，要延续”: 延续执业, not asked
+        d.from_words.append(f.id)
+        store(t, d, f, chosen)
+        turn.say.text(tx.NOTED_FROM_WORDS, label=f.label, value=chosen)
+        await next_question(turn, t, d)
+        return
     if f is not None:
         if f.id not in d.reached:  # where people give up: the last question they reached
             d.reached.append(f.id)
@@ -199,6 +211,19 @@ def age_not_met(turn: Turn, t: OneThing, d: Draft) -> bool:
     return eligibility.refuse(turn, t, d, e)
 
 
+def said_before(said: str, f: FormField) -> str | None:
+    """The option of ``f`` that what the person said before the form names (the option's words, or
+    everyday words for them, one option only); never who someone is to whom (“我爸走了” makes the
+    person a child, though “爸” is 父亲 in “我是他爸”)."""
+    options = list(f.options or [])
+    if f.type is not FieldType.enum or not said or any(o in _KIN for o in options):
+        return None
+    inside = [o for o in options if len(o) >= 2 and o in said]
+    if len(inside) == 1:
+        return inside[0]
+    return meant(said, options) if not inside else None
+
+
 def read_back(turn: Turn, f: FormField, value: Any, again: bool = False) -> None:
     """“您说的是：刘淑芬，对吗？” (elders hear what will be kept before it is)."""
     shown = spoken_groups(str(value)) if f.type is FieldType.id_card else turn.show(f, value)
@@ -295,6 +320,19 @@ def find_field(turn: Turn, t: OneThing, words: str) -> str | None:
     kind = next((k for w, k in _FIELD_WORDS.items() if w in words), None)
     typed = [f for f in fields if f.type.value == kind]
     return typed[0].id if typed else None
+
+
+def correct_named(turn: Turn) -> bool:
+    """“电话填错了”, “申请情形填错了” in any state of a draft begun: the answer it names asked again."""
+    t, d = turn.thing(), turn.s.draft
+    target = correction_target(turn.text)
+    if not target or t is None or d is None or not d.started:
+        return False
+    field_id = find_field(turn, t, target)
+    if field_id is None or field_id not in d.answers:
+        return False
+    reask(turn, t, field_id)
+    return True
 
 
 def reask(turn: Turn, t: OneThing, field_id: str) -> None:

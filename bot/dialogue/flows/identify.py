@@ -240,7 +240,8 @@ def focus(turn: Turn, thing_id: str) -> None:
     t = turn.e.catalog.things[thing_id]
     if thing_id not in turn.s.drafts:
         turn.events += [f"identified:{thing_id}"]
-    turn.s.drafts.setdefault(thing_id, Draft(thing=thing_id, catalog_version=t.version))
+    d = turn.s.drafts.setdefault(thing_id, Draft(thing=thing_id, catalog_version=t.version))
+    remember_words(turn, d)
     turn.s.current = thing_id
 
 
@@ -253,6 +254,7 @@ async def start_thing(turn: Turn, thing_id: str) -> None:
     if thing_id not in turn.s.drafts:  # the funnel counts drafts: a person coming back is not new
         turn.events += [f"identified:{thing_id}", f"guide:{thing_id}"]
     d = turn.s.drafts.setdefault(thing_id, Draft(thing=thing_id, catalog_version=t.version))
+    remember_words(turn, d)
     if d.started:
         turn.say.text(turn.tx.RESUMED, name=t.name)
         await turn.ask_next()
@@ -261,6 +263,15 @@ async def start_thing(turn: Turn, thing_id: str) -> None:
     turn.say.guide(t, d.answers)
     turn.say.form_link(t)
     guide.ask_start(turn)
+
+
+SAID_KEPT = 200  # characters of what was said before the form, kept with the draft
+
+
+def remember_words(turn: Turn, d: Draft) -> None:
+    """What the person said of the one-thing before its form, for the form to use (nothing asked twice)."""
+    if not d.started and turn.text and turn.text not in d.said:
+        d.said = (d.said + " " + turn.text).strip()[-SAID_KEPT:]
 
 
 async def resume(turn: Turn) -> None:
