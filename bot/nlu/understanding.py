@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.nlu.cues import LEAVING, asked_act
+from bot.nlu.cues import LEAVING, THANKS_DONE, asked_act
 
 THING = "thing_"
 # intents of the training data that are acts under another name
@@ -85,6 +85,8 @@ def read(result: dict[str, Any], named_in: Any = None) -> Reading:
             if guessed and thing_id not in things:
                 weight = min(weight, guessed - 0.01)
             things[thing_id] = max(things.get(thing_id, 0.0), weight)
+    if THANKS_DONE.search(str(result.get("text", ""))):
+        act = "thanks"  # “谢了 …俺整明白了”: thanks, whatever one-thing it names
     if act in ("thanks", "greet") and LEAVING.search(str(result.get("text", ""))):
         act = "goodbye"  # “谢谢啊 再见”: the thanks said on the way out
     text = str(result.get("text", ""))
