@@ -165,7 +165,8 @@ class Replay:
             if key is not None:
                 used.add(key)
                 value = facts[key]
-                if "yes" in payloads and yes_no(value) is None and not re.match(r"^(没|未|无|有)", value):
+                denies = re.match(r"^(没|未|无|有)", value) or re.search(r"没有|不是|都不|没[^\s，,]", value)
+                if "yes" in payloads and yes_no(value) is None and not denies:
                     return "是，" + value  # as a person with the buttons in view answers: yes, and why
                 return value
             return "是" if "yes" in payloads else last.options[0].label

@@ -245,3 +245,9 @@ def test_words_said_apart_name_a_thing() -> None:
     assert words.named_in("姑娘我问一下 推修手续都得准备啥材料啊")[0][0] == "employee_retirement"
     assert words.named_in("chusheng证明在哪开")[0][0] == "newborn"
     assert not words.named_in("有活人没 我要跟人说", strict=True)  # no word a character off, then
+
+
+def test_a_no_after_an_adverb_is_a_no_and_a_lone_yes_inside_a_sentence_says_nothing() -> None:
+    said = "都没有，我户口在河北老家，他妈是吉林的"
+    assert yes_no(said, "孩子的父亲或母亲，至少有一方是辽宁户口吗？") is False
+    assert pick_option(said, ["是", "不是"]) is None  # the 是 of “他妈是吉林的” chooses nothing

@@ -65,6 +65,8 @@ def yes_no(text: str, question: str = "") -> bool | None:
         return False
     if any(t.startswith(w) for w in YES_WORDS):
         return True
+    if re.match(r"^(?:没有|不是|没)(?:[，,。！!\s]|$)", _ADVERBS.sub("", t)):
+        return False  # “都没有，我户口在河北老家”
     return _echoed(t, question)
 
 
@@ -93,7 +95,7 @@ def yes_to(question: str, text: str) -> bool | None:
     """A yes or no to ``question``, read against its wording: to “您没有在处罚期间，对吗？” or
     “企业没有欠债吗？”, “没有” agrees (yes, the condition holds) and “有” disagrees."""
     said = yes_no(text)
-    t = normalize(text).strip()
+    t = _ADVERBS.sub("", normalize(text).strip())  # “都没有” answers as “没有” does
     if _NEGATED_QUESTION.search(question) and not t.startswith(("不是", "不对", "对", "是")):
         clause = re.split(r"[，,。；;\s]", t, maxsplit=1)[0].rstrip("啊呀呢的了")
         if t.startswith(_ECHOES_NO):

@@ -72,8 +72,8 @@ def _meant(text: str, options: list[str]) -> str | None:
     said: dict[str, int] = {}
     for way, option in ways:
         at = rest.find(way)
-        if at < 0:
-            continue
+        if at < 0 or (len(way) == 1 and text.strip() != way):
+            continue  # a one-character option (是) inside a sentence (“他妈是吉林的”) says nothing
         if not _negated(rest, way):
             said[option] = max(said.get(option, 0), len(way))
         rest = rest[:at] + "\x00" * len(way) + rest[at + len(way) :]
