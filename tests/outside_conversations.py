@@ -172,6 +172,11 @@ class Replay:
             return "是" if "yes" in payloads else last.options[0].label
         if "我承诺" in text:
             return "我承诺"
+        asked = {standard.COMPLAINT_NAME: ("姓名", "名字"), standard.COMPLAINT_PHONE_ASK: ("手机", "电话")}
+        for question, words in asked.items():  # a work order's: the person's own, their first such fact
+            if question in text:
+                key = next((k for k in facts if any(w in k for w in words)), None)
+                return facts[key] if key else None
         if standard.PROXY_RELATION in text or elderly.PROXY_RELATION in text:
             key = best_fact("关系", facts, used)
             return facts[key] if key else "子女"
