@@ -74,16 +74,16 @@ async def understand(turn: Turn) -> None:
         turn.s.misunderstood = 0
         return
     if reading.act in ASK_INTENTS and not (asks_meaning(turn.text) and thing is None and current is not None):
+        top = (result.get("thing_ranking") or [{"name": "none", "confidence": 1.0}])[0]
+        if thing is None and turn.thing() is None and top["name"] == "none" and _names_something(turn.text):
+            not_ours(turn, tx.OUT_OF_SCOPE_ASKED)  # “护照咋办 要去哪”: something, but none of ours
+            return
         turn.s.misunderstood = 0
         if thing is not None and thing != turn.s.current and not busy:
             # “孩子上户口要带啥”: that guide's answer, and the thing in focus for “那要多久”
             focus(turn, thing)
             guide.answer_question(turn, reading.act)
             guide.ask_start(turn)
-            return
-        top = (result.get("thing_ranking") or [{"name": "none", "confidence": 1.0}])[0]
-        if thing is None and turn.thing() is None and top["name"] == "none" and _names_something(turn.text):
-            not_ours(turn, tx.OUT_OF_SCOPE_ASKED)  # “护照咋办 要去哪”: something, but none of ours
             return
         # about the thing in focus, or (in the middle of a form) about another: answered, the form goes on
         guide.answer_question(turn, reading.act, thing)
