@@ -537,3 +537,16 @@ def test_who_someone_is_is_never_taken_from_words_said_before() -> None:
     assert said_before("我爸上礼拜走了 要办啥", relation) is None  # “爸” would be 父母: he is the child
     sex = next(f for f in catalog().things["newborn"].form.fields if f.type == "enum" and "女" in (f.options or []))
     assert said_before("我闺女刚生完孩子 我替她给孩子上户口", sex) is None  # the mother, not a girl
+
+
+async def test_progress_of_a_thing_never_applied_for_names_it_and_a_begun_draft_cancelled_comes_back() -> None:
+    c = Citizen(memory_engine(), "mem:never-applied")
+    replies = await c.say("之前办的新生儿落户审批完了吗")
+    assert "没有查到您在这里提交的“新生儿出生”申请" in replies[0].text, c.dump()
+    await c.say("我想开个药店")
+    await c.say("开始办理")
+    await c.say("是")  # a condition answered, nothing typed yet
+    replies = await c.say("算了我先不办了")
+    assert "恢复草稿" in replies[0].text, c.dump()
+    replies = await c.say("接着填")
+    assert "已恢复" in replies[0].text, c.dump()

@@ -275,6 +275,7 @@ THANKS = "不客气，能帮到您很高兴！"
 GREET_BACK = "您好！请说说您要办什么事。"
 
 PROGRESS_NONE = "您还没有提交过申请。"
+PROGRESS_NONE_NAMED = "没有查到您在这里提交的“{name}”申请。在窗口或其他渠道办理的，可以拨打 12345 查询进度。"
 PROGRESS_NONE_FOR = "没有查到您办理“{name}”的申请。您的其他申请如下："
 PROGRESS_TITLE = "您的申请进度："
 PROGRESS_APPLICATION = "【{name}】申办编号：{number}，提交于 {at}"

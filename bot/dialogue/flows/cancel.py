@@ -58,7 +58,7 @@ def _forget(turn: Turn) -> None:
     assert t is not None and d is not None
     turn.s.drafts.pop(t.id, None)
     turn.s.current, turn.s.awaiting = None, None
-    if d.answers or d.commitments:
+    if d.started or d.answers or d.commitments:  # begun (conditions answered, say): brought back on a word
         turn.s.cancelled = Cancelled(draft=d, on=turn.e.today())
         turn.say.text(turn.tx.CANCELLED_RESTORABLE, name=t.name)
     else:

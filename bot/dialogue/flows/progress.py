@@ -15,11 +15,13 @@ async def show(turn: Turn) -> None:
     if number and not apps:
         turn.say.text(tx.PROGRESS_NOT_FOUND, number=number)
         return
+    named = (await turn.reading()).thing if number is None else None
     if not apps:
-        turn.say.text(tx.PROGRESS_NONE)
+        thing = turn.e.catalog.get(named) if named else None
+        # “之前办的新生儿落户审批完了吗”: that one-thing named back, and where else it can be asked
+        turn.say.text(tx.PROGRESS_NONE_NAMED.format(name=thing.name) if thing else tx.PROGRESS_NONE)
         return
     lines = [tx.PROGRESS_TITLE]
-    named = (await turn.reading()).thing if number is None else None
     if named is not None:  # “新生儿落户审批完了吗”: that application, when there is one
         mine = [a for a in apps if a["thing"] == named]
         thing = turn.e.catalog.get(named)
