@@ -251,3 +251,12 @@ def test_a_no_after_an_adverb_is_a_no_and_a_lone_yes_inside_a_sentence_says_noth
     said = "都没有，我户口在河北老家，他妈是吉林的"
     assert yes_no(said, "孩子的父亲或母亲，至少有一方是辽宁户口吗？") is False
     assert pick_option(said, ["是", "不是"]) is None  # the 是 of “他妈是吉林的” chooses nothing
+
+
+def test_a_number_said_is_read_against_the_number_the_condition_sets() -> None:
+    from bot.dialogue.fields import yes_to
+
+    years = "您的养老保险累计缴费年限（含视同缴费年限）是否已经达到最低缴费年限（目前为 15 年）？"
+    assert yes_to(years, "交了三十多年了") is True
+    assert yes_to(years, "才交了10年") is False
+    assert yes_to("残疾人本人年满 16 周岁、不满 60 周岁，而且还没有领取养老金吗？", "他30岁") is None  # a range

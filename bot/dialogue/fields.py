@@ -91,9 +91,30 @@ _ECHOES_NO = ("没有", "没", "未", "无", "不欠", "不在")
 _ECHOES_YES = ("有", "欠", "在")
 
 
+_SO_MANY = re.compile(r"(\d+|[零一二两三四五六七八九十百]+)\s*(?:多|来)?\s*(?:个)?(年|周岁|岁|个月|月)")
+_AT_LEAST = re.compile(r"达到|满|超过|以上|不少于|不低于")
+
+
+def against_threshold(text: str, question: str) -> bool | None:
+    """“交了三十多年了” to “…缴费年限是否已经达到最低缴费年限（目前为 15 年）？”: a number the person
+    says against the one the question sets (one number of the same unit in each); else None."""
+    asked = _SO_MANY.findall(normalize(question))
+    said = _SO_MANY.findall(normalize(text))
+    if len(asked) != 1 or len(said) != 1 or not _AT_LEAST.search(question):
+        return None
+    (need, unit), (have, their_unit) = asked[0], said[0]
+    if unit.rstrip("周") != their_unit.rstrip("周"):
+        return None
+    need_n, have_n = chinese_number(need), chinese_number(have)
+    return None if need_n is None or have_n is None else have_n >= need_n
+
+
 def yes_to(question: str, text: str) -> bool | None:
     """A yes or no to ``question``, read against its wording: to “您没有在处罚期间，对吗？” or
     “企业没有欠债吗？”, “没有” agrees (yes, the condition holds) and “有” disagrees."""
+    by_number = against_threshold(text, question)
+    if by_number is not None:
+        return by_number
     said = yes_no(text)
     t = _ADVERBS.sub("", normalize(text).strip())  # “都没有” answers as “没有” does
     if _NEGATED_QUESTION.search(question) and not t.startswith(("不是", "不对", "对", "是")):
