@@ -161,10 +161,10 @@ async def test_cancel_and_restart(services: Services) -> None:
     assert "确定要取消“新生儿出生”" in replies[-1].text and "申请人姓名" in replies[-1].text  # what is lost
     replies = await c.say("1")
     assert "已取消“新生儿出生”" in replies[0].text
-    replies = await c.say("继续办理")
-    assert replies[0].text == standard.RESUME_NONE
-    replies = await c.say("恢复草稿")  # the same day, through Redis too
+    replies = await c.say("继续办理")  # the same day, through Redis too: going on brings it back
     assert standard.RESTORED.format(name="新生儿出生") in replies[0].text
+    replies = await c.say("恢复草稿")  # nothing cancelled is left to bring back
+    assert replies[0].text == standard.NOTHING_TO_RESTORE
 
 
 async def test_ambiguity_offers_a_short_numbered_list(services: Services) -> None:

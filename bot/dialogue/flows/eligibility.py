@@ -20,7 +20,7 @@ KINSHIP = re.compile(
     r"[爸妈父母子女儿孙爷奶姥外公婆兄弟姐妹哥嫂夫妻媳婿叔姑舅姨侄甥亲监护]|配偶|老伴|对象|爱人|老公|老婆|朋友|同事"
 )
 # how the relation is recorded (and said back): “由母亲代办”, not “由妈代办”
-KIN_NAMED = {said: named for named in ("父亲", "母亲", "配偶", "子女", "兄弟姐妹")
+KIN_NAMED = {said: named for named in ("父亲", "母亲")  # (儿子, 老伴 read well as they are)
              for said in SAID_AS[named] if not said.startswith(("他", "孩子"))}  # fmt: skip
 _PLAIN_NO = ("不是", "否", "不", "不符合", "不对", "2")  # a no that needs no confirming
 flow = Flow("eligibility")
