@@ -550,3 +550,11 @@ async def test_progress_of_a_thing_never_applied_for_names_it_and_a_begun_draft_
     assert "恢复草稿" in replies[0].text, c.dump()
     replies = await c.say("接着填")
     assert "已恢复" in replies[0].text, c.dump()
+
+
+async def test_a_short_greeting_before_a_need_does_not_hide_the_need() -> None:
+    c = Citizen(memory_engine(), "mem:hello-first")
+    replies = await c.say("你好 我要开饭店 得办啥证")
+    assert any(isinstance(r, GuideCard) and r.thing_id == "open_restaurant" for r in replies), c.dump()
+    replies = await c.say("你好")  # a greeting alone is greeted back
+    assert not any(isinstance(r, GuideCard) for r in replies)

@@ -7,6 +7,7 @@ thanks, goodbye, out_of_scope, affirm, deny, elderly_mode, unclear."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +91,8 @@ def read(result: dict[str, Any], named_in: Any = None) -> Reading:
     if act in ("thanks", "greet") and LEAVING.search(str(result.get("text", ""))):
         act = "goodbye"  # “谢谢啊 再见”: the thanks said on the way out
     text = str(result.get("text", ""))
-    if act == "greet" and len(text) > LONG_GREETING and acts:
+    besides = len(GREETING.sub("", text)) >= SAID_BESIDES and bool(things or cue)
+    if act == "greet" and (len(text) > LONG_GREETING or besides) and acts:
         # “同志你好 我老伴上礼拜走了…”: the greeting opens a message that asks for something
         act, confidence = _beyond_greeting(acts, things)
     if act in NAMES_NOTHING:
@@ -105,6 +107,9 @@ def read(result: dict[str, Any], named_in: Any = None) -> Reading:
 
 
 LONG_GREETING = 14  # characters: a longer message that greets says something besides
+# “你好 我要开饭店 得办啥证”: what is left when the greeting words are taken out says something
+GREETING = re.compile(r"你好|您好|同志|姑娘|老妹儿?|大姐|大哥|师傅|在吗|在不|哈喽|hello|hi|[\s，,。！!？?~～啊呀哈]")
+SAID_BESIDES = 4  # characters
 
 
 def _beyond_greeting(acts: list[dict[str, Any]], things: dict[str, float]) -> tuple[str, float]:
